@@ -1,0 +1,105 @@
+"""Ingest: load → parse → embed → store, for a batch of files.
+
+Every file is loaded and parsed before anything is written, so one bad file in
+a batch leaves the index exactly as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from speechqa.errors import DocumentError
+
+from .load import LoadedDocument, load_bytes, load_path
+from .parse import ParsedDocument, parse, slugify
+from .store import Index
+
+DEFAULT_SPEECH = "speech-2023-party-discipline.txt"
+
+
+def default_speech_path() -> Path:
+    return Path(str(resources.files("speechqa") / "data" / DEFAULT_SPEECH))
+
+
+@dataclass
+class IngestSummary:
+    documents: int = 0
+    paragraphs: int = 0
+    embedded: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+    doc_ids: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "documents": self.documents,
+            "paragraphs": self.paragraphs,
+            "embedded": self.embedded,
+            "skipped": self.skipped,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def prepare(loaded: LoadedDocument, doc_id: str | None = None) -> ParsedDocument:
+    parsed = parse(loaded.text, loaded.format, doc_id or slugify(loaded.source), loaded.title)
+    if not parsed.paragraphs:
+        raise DocumentError(f"{loaded.source}: every line is blank; give a speech with text in it.")
+    return parsed
+
+
+def ingest_loaded(
+    index: Index,
+    docs: Sequence[LoadedDocument],
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestSummary:
+    """Write already-loaded documents; ``progress(done, total)`` counts chunks."""
+    started = time.perf_counter()
+    parsed = [prepare(d) for d in docs]
+    ids = [p.doc_id for p in parsed]
+    dup = next((i for i in ids if ids.count(i) > 1), None)
+    if dup:
+        names = [d.source for d, p in zip(docs, parsed, strict=True) if p.doc_id == dup]
+        raise DocumentError(f"{names[1]}: has the same document id '{dup}' as {names[0]}; rename one file.")
+    total = sum(len(p.chunks()) for p in parsed)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(min(done, total), total)
+
+    summary = IngestSummary(doc_ids=tuple(ids))
+    for loaded, doc in zip(docs, parsed, strict=True):
+        stats = index.upsert(doc, source=loaded.source, encoding=loaded.encoding, progress=tick)
+        summary.documents += 1
+        summary.paragraphs += len(doc.paragraphs)
+        summary.embedded += stats.embedded
+        summary.skipped += stats.skipped
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def ingest_paths(
+    index: Index,
+    paths: Sequence[Path],
+    max_bytes: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> IngestSummary:
+    """Ingest files from disk (the bundled speech when ``paths`` is empty)."""
+    paths = list(paths) or [default_speech_path()]
+    loaded = [load_path(Path(p), max_bytes) for p in paths]
+    return ingest_loaded(index, loaded, progress)
+
+
+def ingest_upload(index: Index, data: bytes, name: str, max_bytes: int) -> IngestSummary:
+    """Ingest one uploaded file (the web chat's path)."""
+    if len(data) > max_bytes:
+        raise DocumentError(
+            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; split the file."
+        )
+    return ingest_loaded(index, [load_bytes(data, name)])

@@ -1,0 +1,308 @@
+"""The index: Chroma through langchain-chroma, one pair of collections per embedder.
+
+* ``sq-chunks-<embedder>``: paragraph and sentence chunks with their vectors.
+* ``sq-docs-<embedder>``: one record per document holding its full text.
+
+The document record is the switch that makes a version visible: chunks of a new
+version are written first, then the record is replaced in one upsert, then the
+chunks only the old version used are deleted. Readers only trust chunks whose ids
+the current record produces, so no reader ever sees a half-updated document and
+an interrupted ingest leaves the previous version intact.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from speechqa.errors import EmbedderMismatchError, StoreError, UnknownDocumentError
+from speechqa.settings import Settings
+
+from .embed import SpeechEmbeddings
+from .parse import Chunk, ParsedDocument, parse
+
+SCHEMA_VERSION = "1"
+# Chroma needs a vector for every record; document records are never searched.
+_NO_VECTOR = [1.0]
+
+
+@dataclass(frozen=True)
+class DocRecord:
+    doc_id: str
+    title: str
+    format: str
+    hash: str
+    paragraphs: int
+    chunks: int
+    source: str
+    encoding: str
+    ingested_at: str
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class UpsertStats:
+    embedded: int = 0
+    skipped: int = 0
+    deleted: int = 0
+    changed: bool = False
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma client: an HTTP client for a server URL, else the embedded one."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); "
+                "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL."
+            ) from None
+    path = Path(settings.store).expanduser() / "chroma"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(
+            f"cannot open the index in {path} ({type(exc).__name__}: {exc}); "
+            "check the folder's permissions or choose another with --store."
+        ) from None
+
+
+class Index:
+    """Documents and their chunks for one embedder."""
+
+    def __init__(self, settings: Settings, embeddings: SpeechEmbeddings, client: Any = None) -> None:
+        from langchain_chroma import Chroma
+
+        self.settings = settings
+        self.embeddings = embeddings
+        self.client = client if client is not None else make_client(settings)
+        key = embeddings.key
+        meta = {
+            "embedder": embeddings.provider,
+            "model": embeddings.model_name,
+            "dimension": embeddings.dimension,
+            "schema": SCHEMA_VERSION,
+        }
+        try:
+            self.vectors = Chroma(
+                collection_name=f"sq-chunks-{key}",
+                embedding_function=embeddings,
+                client=self.client,
+                collection_metadata=meta,
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
+            self._docs = self.client.get_or_create_collection(
+                name=f"sq-docs-{key}", embedding_function=None, metadata={"schema": SCHEMA_VERSION}
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"cannot open the Chroma collections ({type(exc).__name__}: {exc}); "
+                "check --store / SPEECHQA_CHROMA_URL."
+            ) from None
+        have = self.vectors._collection.metadata or {}
+        if have.get("model") != meta["model"] or have.get("dimension") != meta["dimension"]:
+            raise EmbedderMismatchError(
+                f"collection sq-chunks-{key} was built with {have.get('model')} "
+                f"({have.get('dimension')} dims), not {meta['model']} ({meta['dimension']} dims); "
+                "re-ingest into another --store."
+            )
+
+    @property
+    def chunks_collection(self) -> Any:
+        return self.vectors._collection
+
+    # ---- documents -------------------------------------------------------
+    def documents(self) -> list[DocRecord]:
+        got = self._docs.get(include=["metadatas"])
+        records = [_record(i, m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
+        return sorted(records, key=lambda r: r.ingested_at)
+
+    def record(self, doc_id: str) -> DocRecord | None:
+        got = self._docs.get(ids=[doc_id], include=["metadatas"])
+        if not got["ids"]:
+            return None
+        return _record(got["ids"][0], (got["metadatas"] or [{}])[0])
+
+    def load(self, doc_ids: Iterable[str] | None = None) -> list[ParsedDocument]:
+        """Parsed documents (all, or the given ids); unknown ids raise."""
+        wanted = list(doc_ids) if doc_ids is not None else None
+        got = self._docs.get(ids=wanted, include=["metadatas", "documents"]) if wanted else self._docs.get(
+            include=["metadatas", "documents"]
+        )
+        if wanted:
+            missing = sorted(set(wanted) - set(got["ids"]))
+            if missing:
+                known = ", ".join(got_ids for got_ids in self._docs.get(include=[])["ids"]) or "none"
+                raise UnknownDocumentError(
+                    f"document '{missing[0]}' is not in the index (have: {known}); "
+                    "see 'speechqa docs' or ingest it first."
+                )
+        docs = []
+        for doc_id, meta, text in zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True):
+            docs.append(parse(text or "", str(meta["format"]), doc_id, str(meta["title"])))
+        order = {r.doc_id: i for i, r in enumerate(self.documents())}
+        return sorted(docs, key=lambda d: order.get(d.doc_id, 0))
+
+    def get(self, doc_id: str) -> ParsedDocument:
+        return self.load([doc_id])[0]
+
+    # ---- writing ---------------------------------------------------------
+    def upsert(
+        self,
+        doc: ParsedDocument,
+        *,
+        source: str,
+        encoding: str,
+        progress: Callable[[int], None] | None = None,
+    ) -> UpsertStats:
+        """Make ``doc`` the current version of its doc_id, embedding only new text."""
+        stats = UpsertStats()
+        chunks = doc.chunks()
+        wanted = {c.id for c in chunks}
+        col = self.chunks_collection
+        existing = set(col.get(where={"doc_id": doc.doc_id}, include=[])["ids"])
+        old = self.record(doc.doc_id)
+        new = [c for c in chunks if c.id not in existing]
+        stats.skipped = len(chunks) - len(new)
+        if new:
+            vectors = self._vectors_for(new, progress)
+            stats.embedded = sum(1 for c in new if c.text_hash in vectors.fresh)
+            stats.skipped += len(new) - stats.embedded
+            for i in range(0, len(new), 1000):
+                part = new[i : i + 1000]
+                col.upsert(
+                    ids=[c.id for c in part],
+                    embeddings=[vectors.by_hash[c.text_hash] for c in part],
+                    documents=[c.text for c in part],
+                    metadatas=[c.metadata() for c in part],
+                )
+        if progress and not new:
+            progress(len(chunks))
+        if old is None or old.hash != doc.hash or new:
+            stats.changed = True
+            self._docs.upsert(
+                ids=[doc.doc_id],
+                embeddings=[_NO_VECTOR],
+                documents=[doc.text],
+                metadatas=[
+                    {
+                        "title": doc.title,
+                        "format": doc.format,
+                        "hash": doc.hash,
+                        "paragraphs": len(doc.paragraphs),
+                        "chunks": len(chunks),
+                        "source": source,
+                        "encoding": encoding,
+                        "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    }
+                ],
+            )
+        stale = sorted(existing - wanted)
+        if stale:
+            col.delete(ids=stale)
+            stats.deleted = len(stale)
+        return stats
+
+    def delete(self, doc_id: str) -> int:
+        if self.record(doc_id) is None:
+            self.load([doc_id])  # raises UnknownDocumentError with the known ids
+        # Record first: from that moment the chunks are invisible to readers.
+        self._docs.delete(ids=[doc_id])
+        ids = self.chunks_collection.get(where={"doc_id": doc_id}, include=[])["ids"]
+        if ids:
+            self.chunks_collection.delete(ids=ids)
+        return len(ids)
+
+    @dataclass
+    class _Vectors:
+        by_hash: dict[str, list[float]]
+        fresh: set[str]
+
+    def _vectors_for(self, chunks: list[Chunk], progress: Callable[[int], None] | None) -> _Vectors:
+        """Vectors for ``chunks``: reused from any chunk with the same text, else embedded."""
+        hashes = sorted({c.text_hash for c in chunks})
+        by_hash: dict[str, list[float]] = {}
+        for i in range(0, len(hashes), 500):
+            got = self.chunks_collection.get(
+                where={"text_hash": {"$in": hashes[i : i + 500]}}, include=["metadatas", "embeddings"]
+            )
+            for meta, vec in zip(got["metadatas"] or [], got["embeddings"] if got["embeddings"] is not None else [], strict=True):
+                by_hash.setdefault(str(meta["text_hash"]), [float(x) for x in vec])
+        todo: dict[str, str] = {}
+        for c in chunks:
+            if c.text_hash not in by_hash:
+                todo.setdefault(c.text_hash, c.text)
+        if progress:
+            progress(len(chunks) - len(todo))
+        items = list(todo.items())
+        batch = max(1, self.settings.embedder.batch_size)
+        for i in range(0, len(items), batch):
+            part = items[i : i + batch]
+            vecs = self.embeddings.embed_documents([t for _, t in part])
+            for (h, _), v in zip(part, vecs, strict=True):
+                by_hash[h] = v
+            if progress:
+                progress(len(part))
+        return Index._Vectors(by_hash=by_hash, fresh=set(todo))
+
+    # ---- reading ---------------------------------------------------------
+    def dense(
+        self, query_vector: list[float], k: int, doc_ids: list[str] | None = None, level: str = "p"
+    ) -> list[tuple[str, dict[str, Any], float]]:
+        """Top-k chunks by cosine similarity: (chunk id, metadata, similarity)."""
+        where: dict[str, Any] = {"level": level}
+        if doc_ids:
+            where = {"$and": [where, {"doc_id": {"$in": doc_ids}}]}
+        count = self.chunks_collection.count()
+        if count == 0:
+            return []
+        got = self.chunks_collection.query(
+            query_embeddings=[query_vector],
+            n_results=min(k, count),
+            where=where,
+            include=["metadatas", "distances"],
+        )
+        return [
+            (cid, dict(meta or {}), 1.0 - float(dist))
+            for cid, meta, dist in zip(got["ids"][0], (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0], strict=True)
+        ]
+
+    def vectors_of(self, ids: list[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        got = self.chunks_collection.get(ids=ids, include=["embeddings"])
+        embs = got["embeddings"] if got["embeddings"] is not None else []
+        return {cid: [float(x) for x in vec] for cid, vec in zip(got["ids"], embs, strict=True)}
+
+
+def _record(doc_id: str, meta: Any) -> DocRecord:
+    m = dict(meta or {})
+    return DocRecord(
+        doc_id=doc_id,
+        title=str(m.get("title", doc_id)),
+        format=str(m.get("format", "txt")),
+        hash=str(m.get("hash", "")),
+        paragraphs=int(m.get("paragraphs", 0)),
+        chunks=int(m.get("chunks", 0)),
+        source=str(m.get("source", "")),
+        encoding=str(m.get("encoding", "")),
+        ingested_at=str(m.get("ingested_at", "")),
+    )

