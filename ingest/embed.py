@@ -129,7 +129,10 @@ class SentenceTransformerEmbeddings(SpeechEmbeddings):
     @property
     def dimension(self) -> int:
         model = self._get()
-        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        getter = (
+            getattr(model, "get_embedding_dimension", None)
+            or model.get_sentence_embedding_dimension
+        )
         return int(getter())
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
@@ -148,7 +151,9 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
 
     provider = "openai"
 
-    def __init__(self, model: str, base_url: str | None, api_key: str | None, batch_size: int = 32) -> None:
+    def __init__(
+        self, model: str, base_url: str | None, api_key: str | None, batch_size: int = 32
+    ) -> None:
         if not model:
             raise EmbedderError(
                 "the openai embedder needs a model name; set SPEECHQA_EMBEDDER_MODEL."
@@ -190,7 +195,9 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
                 f"embeddings endpoint {where} failed ({type(exc).__name__}); "
                 "check SPEECHQA_EMBEDDER_BASE_URL, the key and the model name."
             ) from None
-        return [list(map(float, item.embedding)) for item in sorted(resp.data, key=lambda d: d.index)]
+        return [
+            list(map(float, item.embedding)) for item in sorted(resp.data, key=lambda d: d.index)
+        ]
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []

@@ -174,5 +174,7 @@ def load_path(path: Path, max_bytes: int) -> LoadedDocument:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DocumentError(f"{path}: cannot be read ({exc.strerror}); check its permissions.") from None
+        raise DocumentError(
+            f"{path}: cannot be read ({exc.strerror}); check its permissions."
+        ) from None
     return load_bytes(data, str(path))

@@ -27,7 +27,9 @@ _MARKERS = (
 )
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 # Salutations open a speech or its closing part ("同志们：", "同志们，…").
-_SALUTATION = re.compile(r"^(同志们|各位[^，,：:]{0,8}|尊敬的[^，,：:]{0,20}|女士们[^，,：:]{0,6}|朋友们)\s*[：:，,！!]")
+_SALUTATION = re.compile(
+    r"^(同志们|各位[^，,：:]{0,8}|尊敬的[^，,：:]{0,20}|女士们[^，,：:]{0,6}|朋友们)\s*[：:，,！!]"
+)
 _SENTENCE_END = re.compile(r"[。！？!?；;]")
 HEADING_MAX_CHARS = 80
 
@@ -166,7 +168,9 @@ def parse(text: str, fmt: str, doc_id: str, title: str) -> ParsedDocument:
             stack = []
             kind, own = ("salutation" if len(stripped) <= 20 else "body"), ""
         elif level:
-            is_heading = len(stripped) <= HEADING_MAX_CHARS and not _SENTENCE_END.search(stripped[:-1])
+            is_heading = len(stripped) <= HEADING_MAX_CHARS and not _SENTENCE_END.search(
+                stripped[:-1]
+            )
             kind, own = ("heading" if is_heading else "body"), _lead(stripped)
         else:
             kind, own = "body", ""

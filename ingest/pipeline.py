@@ -63,7 +63,9 @@ def ingest_loaded(
     dup = next((i for i in ids if ids.count(i) > 1), None)
     if dup:
         names = [d.source for d, p in zip(docs, parsed, strict=True) if p.doc_id == dup]
-        raise DocumentError(f"{names[1]}: has the same document id '{dup}' as {names[0]}; rename one file.")
+        raise DocumentError(
+            f"{names[1]}: has the same document id '{dup}' as {names[0]}; rename one file."
+        )
     total = sum(len(p.chunks()) for p in parsed)
     done = 0
 

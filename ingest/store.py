@@ -61,7 +61,9 @@ def make_client(settings: Settings) -> Any:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        url = urlparse(settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}")
+        url = urlparse(
+            settings.chroma_url if "//" in settings.chroma_url else f"http://{settings.chroma_url}"
+        )
         try:
             return chromadb.HttpClient(
                 host=url.hostname or "127.0.0.1",
@@ -88,7 +90,9 @@ def make_client(settings: Settings) -> Any:
 class Index:
     """Documents and their chunks for one embedder."""
 
-    def __init__(self, settings: Settings, embeddings: SpeechEmbeddings, client: Any = None) -> None:
+    def __init__(
+        self, settings: Settings, embeddings: SpeechEmbeddings, client: Any = None
+    ) -> None:
         from langchain_chroma import Chroma
 
         self.settings = settings
@@ -144,19 +148,25 @@ class Index:
     def load(self, doc_ids: Iterable[str] | None = None) -> list[ParsedDocument]:
         """Parsed documents (all, or the given ids); unknown ids raise."""
         wanted = list(doc_ids) if doc_ids is not None else None
-        got = self._docs.get(ids=wanted, include=["metadatas", "documents"]) if wanted else self._docs.get(
-            include=["metadatas", "documents"]
+        got = (
+            self._docs.get(ids=wanted, include=["metadatas", "documents"])
+            if wanted
+            else self._docs.get(include=["metadatas", "documents"])
         )
         if wanted:
             missing = sorted(set(wanted) - set(got["ids"]))
             if missing:
-                known = ", ".join(got_ids for got_ids in self._docs.get(include=[])["ids"]) or "none"
+                known = (
+                    ", ".join(got_ids for got_ids in self._docs.get(include=[])["ids"]) or "none"
+                )
                 raise UnknownDocumentError(
                     f"document '{missing[0]}' is not in the index (have: {known}); "
                     "see 'speechqa docs' or ingest it first."
                 )
         docs = []
-        for doc_id, meta, text in zip(got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True):
+        for doc_id, meta, text in zip(
+            got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True
+        ):
             docs.append(parse(text or "", str(meta["format"]), doc_id, str(meta["title"])))
         order = {r.doc_id: i for i, r in enumerate(self.documents())}
         return sorted(docs, key=lambda d: order.get(d.doc_id, 0))
@@ -242,9 +252,14 @@ class Index:
         by_hash: dict[str, list[float]] = {}
         for i in range(0, len(hashes), 500):
             got = self.chunks_collection.get(
-                where={"text_hash": {"$in": hashes[i : i + 500]}}, include=["metadatas", "embeddings"]
+                where={"text_hash": {"$in": hashes[i : i + 500]}},
+                include=["metadatas", "embeddings"],
             )
-            for meta, vec in zip(got["metadatas"] or [], got["embeddings"] if got["embeddings"] is not None else [], strict=True):
+            for meta, vec in zip(
+                got["metadatas"] or [],
+                got["embeddings"] if got["embeddings"] is not None else [],
+                strict=True,
+            ):
                 by_hash.setdefault(str(meta["text_hash"]), [float(x) for x in vec])
         todo: dict[str, str] = {}
         for c in chunks:
@@ -282,7 +297,12 @@ class Index:
         )
         return [
             (cid, dict(meta or {}), 1.0 - float(dist))
-            for cid, meta, dist in zip(got["ids"][0], (got["metadatas"] or [[]])[0], (got["distances"] or [[]])[0], strict=True)
+            for cid, meta, dist in zip(
+                got["ids"][0],
+                (got["metadatas"] or [[]])[0],
+                (got["distances"] or [[]])[0],
+                strict=True,
+            )
         ]
 
     def vectors_of(self, ids: list[str]) -> dict[str, list[float]]:

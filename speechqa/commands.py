@@ -10,9 +10,11 @@ from speechqa.cli import print_json, settings_from_args
 from speechqa.errors import InputError
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     p = sub.add_parser("ingest", parents=[common], help="chunk, embed and store speeches")
-    p.add_argument("paths", nargs="*", type=Path, help=".txt/.md/.docx files (default: the bundled speech)")
+    p.add_argument(
+        "paths", nargs="*", type=Path, help=".txt/.md/.docx files (default: the bundled speech)"
+    )
     p.add_argument("--delete", metavar="DOC", help="remove one document from the index")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

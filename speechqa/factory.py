@@ -24,7 +24,9 @@ def build_embeddings(settings: Settings) -> SpeechEmbeddings:
     return build(settings.embedder)
 
 
-def open_index(settings: Settings, embeddings: SpeechEmbeddings | None = None, client: Any = None) -> Index:
+def open_index(
+    settings: Settings, embeddings: SpeechEmbeddings | None = None, client: Any = None
+) -> Index:
     from ingest.store import Index
 
     return Index(settings, embeddings or build_embeddings(settings), client=client)
@@ -39,7 +41,7 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
     return ChatOpenAI(
         model=settings.llm.model or "",
         base_url=settings.llm_base_url(),
-        api_key=settings.llm_api_key() or "not-needed",  # type: ignore[arg-type]
+        api_key=settings.llm_api_key() or "not-needed",
         temperature=settings.llm.temperature,
         timeout=settings.llm.timeout_s,
         max_retries=0,  # retries and backoff are ours: see rag.llm

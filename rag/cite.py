@@ -1,0 +1,118 @@
+"""Citation verification, the same for every answerer.
+
+Parses [¶n] markers and 「quotes」 out of an answer, drops citations of
+paragraphs that do not exist or were not in the context, and checks each quote
+against the cited paragraph after normalisation, mapping it to exact offsets.
+An unverified quote is marked in the text and never reported as verified.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.parse import ParsedDocument
+from speechqa.text import find_quote, split_sentences
+
+from .constants import CITATION_RE, QUOTE_RE, UNVERIFIED_MARK
+from .result import Citation
+
+
+@dataclass
+class Verified:
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    invalid: list[int] = field(default_factory=list)
+    sentences: int = 0
+    uncited: int = 0
+
+
+def citation_numbers(marker: str) -> list[int]:
+    m = CITATION_RE.fullmatch(marker.strip())
+    return [int(x) for x in re.findall(r"\d+", m.group(1))] if m else []
+
+
+def _units(text: str) -> list[str]:
+    """Answer sentences, each with the citation markers that follow it."""
+    units: list[str] = []
+    for line in text.split("\n"):
+        spans = split_sentences(line)
+        pieces = [line[s:e] for s, e in spans]
+        for piece in pieces:
+            lead = re.match(rf"^(?:\s*{CITATION_RE.pattern})+", piece)
+            if lead and units and units[-1] != "\n":
+                units[-1] += lead.group(0)
+                piece = piece[lead.end() :]
+            if piece.strip():
+                units.append(piece)
+        units.append("\n")
+    return units[:-1] if units else units
+
+
+def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
+    """Check every citation and quote of ``text`` against ``doc``.
+
+    ``allowed`` is the set of paragraph numbers the answerer was given.
+    """
+    out = Verified(text="")
+    seen: set[tuple[int, str | None]] = set()
+    rebuilt: list[str] = []
+    for unit in _units(text):
+        if unit == "\n":
+            rebuilt.append("\n")
+            continue
+        valid: list[int] = []
+
+        def keep(m: re.Match[str], valid: list[int] = valid) -> str:
+            ok = []
+            for n in citation_numbers(m.group(0)):
+                if doc.paragraph(n) is not None and n in allowed:
+                    ok.append(n)
+                    if n not in valid:
+                        valid.append(n)
+                elif n not in out.invalid:
+                    out.invalid.append(n)
+            return "".join(f"[¶{n}]" for n in ok)
+
+        unit = CITATION_RE.sub(keep, unit)
+
+        def check(m: re.Match[str], valid: list[int] = valid) -> str:
+            quote = m.group(1)
+            for n in valid:
+                p = doc.paragraph(n)
+                assert p is not None
+                span = find_quote(quote, p.text)
+                if span:
+                    key = (n, quote)
+                    if key not in seen:
+                        seen.add(key)
+                        out.citations.append(
+                            Citation(
+                                doc.doc_id, n, quote, p.start + span[0], p.start + span[1], True
+                            )
+                        )
+                    return m.group(0)
+            found = next((p.n for p in doc.paragraphs if find_quote(quote, p.text)), None)
+            out.citations.append(
+                Citation(
+                    doc.doc_id, valid[0] if valid else (found or 0), quote, None, None, False, found
+                )
+            )
+            return m.group(0) + UNVERIFIED_MARK
+
+        unit = QUOTE_RE.sub(check, unit)
+        body = CITATION_RE.sub("", unit).strip()
+        if body and re.search(r"\w", body):
+            out.sentences += 1
+            if not valid:
+                out.uncited += 1
+        quoted = {c.paragraph for c in out.citations if c.quote is not None}
+        for n in valid:
+            if n not in quoted and (n, None) not in seen:
+                p = doc.paragraph(n)
+                assert p is not None
+                seen.add((n, None))
+                out.citations.append(Citation(doc.doc_id, n, None, p.start, p.end, True))
+        rebuilt.append(unit)
+    out.text = "".join(rebuilt).strip()
+    return out

@@ -1,0 +1,94 @@
+"""The in-memory view of the index that answering reads: documents, their
+paragraphs, the chunk ids that are current, and a BM25 index over jieba tokens.
+
+Built from the index's document records, so it only ever holds complete
+versions of documents (see ingest.store)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ingest.parse import Paragraph, ParsedDocument
+from speechqa.text import tokenize
+
+# Headings and salutations give a section its context; they are not evidence.
+EVIDENCE_KINDS = frozenset({"body"})
+
+
+@dataclass
+class Corpus:
+    docs: dict[str, ParsedDocument]
+    paragraphs: list[Paragraph]  # every paragraph of every document, in order
+    evidence: list[int]  # positions in ``paragraphs`` that retrieval may return
+    current_chunks: frozenset[str]
+    chunk_at: dict[tuple[str, int, int, int], str]  # (doc_id, n, start, end) -> chunk id
+    _bm25: Any = None
+    _idf: dict[str, float] = field(default_factory=dict)
+    _pos: dict[tuple[str, int], int] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, docs: list[ParsedDocument]) -> Corpus:
+        paragraphs = [p for d in docs for p in d.paragraphs]
+        evidence = [i for i, p in enumerate(paragraphs) if p.kind in EVIDENCE_KINDS]
+        chunk_at = {(c.doc_id, c.n, c.start, c.end): c.id for d in docs for c in d.chunks()}
+        corpus = cls(
+            docs={d.doc_id: d for d in docs},
+            paragraphs=paragraphs,
+            evidence=evidence,
+            current_chunks=frozenset(chunk_at.values()),
+            chunk_at=chunk_at,
+        )
+        corpus._pos = {(p.doc_id, p.n): i for i, p in enumerate(paragraphs)}
+        corpus._index()
+        return corpus
+
+    def _index(self) -> None:
+        import bm25s
+
+        tokens = [tokenize(self.paragraphs[i].text) for i in self.evidence]
+        self._bm25 = bm25s.BM25()
+        if tokens:
+            self._bm25.index(tokens, show_progress=False)
+        df: Counter[str] = Counter()
+        for toks in tokens:
+            df.update(set(toks))
+        n = max(1, len(tokens))
+        self._idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+
+    @property
+    def size(self) -> int:
+        return len(self.evidence)
+
+    def paragraph(self, doc_id: str, n: int) -> Paragraph | None:
+        i = self._pos.get((doc_id, n))
+        return None if i is None else self.paragraphs[i]
+
+    def idf(self, token: str) -> float:
+        """IDF of a token; a word the corpus never uses gets the highest IDF."""
+        return self._idf.get(token, math.log(1 + (self.size + 0.5) / 0.5))
+
+    def bm25(
+        self, query_tokens: list[str], doc_ids: list[str] | None, k: int
+    ) -> list[tuple[int, float]]:
+        """Top-k (paragraph position, BM25 score) with score > 0."""
+        if not self.evidence or not query_tokens:
+            return []
+        known = [t for t in query_tokens if t in self._bm25.vocab_dict]
+        if not known:
+            return []
+        mask = None
+        if doc_ids:
+            wanted = set(doc_ids)
+            mask = np.array(
+                [self.paragraphs[i].doc_id in wanted for i in self.evidence], dtype=np.float32
+            )
+        scores = self._bm25.get_scores(known, weight_mask=mask)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.evidence[int(j)], float(scores[j])) for j in top if scores[j] > 0]

@@ -1,0 +1,172 @@
+"""The extractive answerer, the offline default: the best verbatim sentences of
+the retrieved paragraphs, each quoted and cited, in document order; a single
+clause when one clause holds the fact asked for.
+
+Answerability decides refusal. A dense score alone cannot (unanswerable and
+answerable questions overlap in cosine), so it is combined with how much of the
+question's content, weighted by IDF, the best paragraphs actually contain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ingest.parse import Paragraph
+from ingest.store import Index
+from speechqa.settings import AnswerSettings
+from speechqa.text import char_ngrams, content_words, fold, split_sentences
+
+from .constants import cite
+from .corpus import Corpus
+from .retrieve import Retrieval
+
+# Cosines of e5 sit in a narrow band; this maps the useful part of it to 0..1.
+DENSE_FLOOR, DENSE_CEIL = 0.80, 0.95
+# Weights of the answerability score, calibrated on eval/questions.jsonl.
+W_COVERAGE, W_DENSE = 0.75, 0.25
+PARAGRAPHS_CONSIDERED = 3
+_ASKS_NUMBER = re.compile(r"(几|多少|数量|次数|人数|哪一年|哪年|何时|什么时候|多久|多长)")
+_ASKS_SHORT = re.compile(r"(几|多少|哪|谁|什么时候|何时|是什么|叫什么|名称)")
+_HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?[次个项人起年条名方面件]")
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+
+
+def dense_norm(sim: float) -> float:
+    return min(1.0, max(0.0, (sim - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR)))
+
+
+@dataclass
+class Sentence:
+    paragraph: Paragraph
+    start: int  # absolute offsets in the document text
+    end: int
+    text: str
+    coverage: float = 0.0
+    dense: float = 0.0
+    score: float = 0.0
+
+
+class Coverage:
+    """IDF-weighted share of a question's content words found in a text."""
+
+    def __init__(self, question: str, corpus: Corpus) -> None:
+        words = content_words(question)
+        self.words = [(w, corpus.idf(w), fold(w).text, char_ngrams(w)) for w in words]
+        self.total = sum(idf for _, idf, _, _ in self.words) or 1.0
+
+    def __call__(self, text: str) -> float:
+        if not self.words:
+            return 0.0
+        folded = fold(text).text
+        grams = None
+        got = 0.0
+        for _, idf, fw, wgrams in self.words:
+            if fw and fw in folded:
+                got += idf
+            elif len(fw) >= 3 and wgrams:
+                # Partial credit for a long word whose parts appear (党组会议 ~ 党组会).
+                grams = grams if grams is not None else char_ngrams(text)
+                got += idf * 0.7 * len(wgrams & grams) / len(wgrams)
+        return got / self.total
+
+
+class ExtractiveAnswerer:
+    def __init__(self, corpus: Corpus, index: Index, cfg: AnswerSettings) -> None:
+        self.corpus = corpus
+        self.index = index
+        self.cfg = cfg
+
+    def _paragraphs(self, retrieval: Retrieval, doc_id: str) -> list[Paragraph]:
+        out = []
+        for hit in retrieval.hits:
+            p = self.corpus.paragraph(hit.doc_id, hit.n)
+            if p is not None and hit.doc_id == doc_id:
+                out.append(p)
+        return out[:PARAGRAPHS_CONSIDERED]
+
+    def answerability(self, question: str, retrieval: Retrieval, doc_id: str) -> float:
+        cov = Coverage(question, self.corpus)
+        paragraphs = self._paragraphs(retrieval, doc_id)
+        if not paragraphs or not cov.words:
+            return 0.0
+        best_cov = max(cov(p.text) for p in paragraphs)
+        top_dense = max((h.dense for h in retrieval.hits if h.doc_id == doc_id), default=0.0)
+        return W_COVERAGE * best_cov + W_DENSE * dense_norm(top_dense)
+
+    def _sentences(self, question: str, retrieval: Retrieval, doc_id: str) -> list[Sentence]:
+        cov = Coverage(question, self.corpus)
+        doc = self.corpus.docs[doc_id]
+        paragraphs = self._paragraphs(retrieval, doc_id)
+        sentences: list[Sentence] = []
+        ids: list[str] = []
+        for p in paragraphs:
+            spans = split_sentences(p.text, p.start)
+            for s, e in spans:
+                sentences.append(Sentence(p, s, e, doc.text[s:e]))
+                ids.append(self.corpus.chunk_at.get((p.doc_id, p.n, s, e), ""))
+        vectors = self.index.vectors_of([i for i in ids if i])
+        q = np.asarray(retrieval.query_vector, dtype=np.float32)
+        rank = {(p.doc_id, p.n): r for r, p in enumerate(paragraphs)}
+        for sent, cid in zip(sentences, ids, strict=True):
+            vec = vectors.get(cid) if cid else None
+            sent.dense = float(np.dot(q, np.asarray(vec, dtype=np.float32))) if vec else 0.0
+            sent.coverage = cov(sent.text)
+            prior = 0.08 / (1 + rank[(sent.paragraph.doc_id, sent.paragraph.n)])
+            sent.score = 0.6 * sent.coverage + 0.4 * dense_norm(sent.dense) + prior
+            if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(sent.text):
+                sent.score += 0.1
+        return sentences
+
+    def _clause(self, question: str, sent: Sentence) -> tuple[int, int] | None:
+        """The shortest run of clauses that holds as much of the question as the sentence."""
+        cov = Coverage(question, self.corpus)
+        bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(sent.text)]
+        if bounds[-1] != len(sent.text):
+            bounds.append(len(sent.text))
+        if len(bounds) <= 2:
+            return None
+        full = cov(sent.text)
+        wants_number = bool(_ASKS_NUMBER.search(question))
+        best: tuple[int, int] | None = None
+        for width in (1, 2, 3):
+            for i in range(len(bounds) - width):
+                s, e = bounds[i], bounds[i + width]
+                piece = sent.text[s:e]
+                if wants_number and not _HAS_NUMBER.search(piece):
+                    continue
+                if cov(piece) >= 0.9 * full and cov(piece) > 0:
+                    best = (s, e)
+                    break
+            if best:
+                break
+        if best is None:
+            return None
+        s, e = best
+        piece = sent.text[s:e].rstrip("，,；;：:")
+        return sent.start + s, sent.start + s + len(piece)
+
+    def answer(self, question: str, retrieval: Retrieval, doc_id: str) -> tuple[str, set[int]]:
+        """Answer text with [¶n] citations, and the paragraphs it was allowed to cite."""
+        sentences = self._sentences(question, retrieval, doc_id)
+        allowed = {p.n for p in self._paragraphs(retrieval, doc_id)}
+        if not sentences:
+            return "", allowed
+        ranked = sorted(sentences, key=lambda s: -s.score)
+        best = ranked[0]
+        doc_text = self.corpus.docs[doc_id].text
+        if _ASKS_SHORT.search(question) and len(content_words(question)) <= 6:
+            span = self._clause(question, best)
+            if span:
+                return f"「{doc_text[span[0] : span[1]]}」{cite(best.paragraph.n)}", allowed
+        chosen = [best]
+        for s in ranked[1:]:
+            if len(chosen) >= self.cfg.max_sentences:
+                break
+            if s.score >= 0.85 * best.score and s.coverage > 0:
+                chosen.append(s)
+        chosen.sort(key=lambda s: (s.paragraph.n, s.start))
+        lines = [f"「{s.text}」{cite(s.paragraph.n)}" for s in chosen]
+        return "\n".join(lines), allowed

@@ -1,0 +1,153 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 over jieba tokens, fused by
+reciprocal rank fusion, at paragraph level."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from ingest.store import Index
+from speechqa.settings import RetrievalSettings
+from speechqa.text import tokenize
+
+from .corpus import EVIDENCE_KINDS, Corpus
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc_id: str
+    n: int
+    score: float  # fused RRF score
+    dense: float = 0.0  # best cosine of the paragraph or one of its sentences
+    dense_rank: int | None = None
+    lexical: float = 0.0  # BM25
+    lexical_rank: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"doc_id": self.doc_id, "paragraph": self.n, "score": round(self.score, 6)}
+
+
+@dataclass
+class Retrieval:
+    query: str
+    query_vector: list[float]
+    hits: list[Hit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def rrf(rankings: list[tuple[list[Any], float]], k: int) -> dict[Any, float]:
+    """Reciprocal rank fusion of weighted rankings: sum of w / (k + rank)."""
+    fused: dict[Any, float] = {}
+    for ranking, weight in rankings:
+        for rank, key in enumerate(ranking, start=1):
+            fused[key] = fused.get(key, 0.0) + weight / (k + rank)
+    return fused
+
+
+class HybridSearch:
+    def __init__(self, index: Index, corpus: Corpus, cfg: RetrievalSettings) -> None:
+        self.index = index
+        self.corpus = corpus
+        self.cfg = cfg
+
+    def dense(
+        self, vector: list[float], doc_ids: list[str] | None, k: int
+    ) -> dict[tuple[str, int], float]:
+        """Best cosine per evidence paragraph over its paragraph and sentence chunks."""
+        best: dict[tuple[str, int], float] = {}
+        for level, depth in (("p", k), ("s", 3 * k)):
+            for cid, meta, sim in self.index.dense(vector, depth, doc_ids, level=level):
+                if cid not in self.corpus.current_chunks:
+                    continue  # a chunk of a version that is not (or no longer) current
+                key = (str(meta["doc_id"]), int(meta["n"]))
+                p = self.corpus.paragraph(*key)
+                if p is None or p.kind not in EVIDENCE_KINDS:
+                    continue
+                if sim > best.get(key, -1.0):
+                    best[key] = sim
+        return best
+
+    def search(
+        self, query: str, doc_ids: list[str] | None = None, k: int | None = None
+    ) -> Retrieval:
+        k = k or self.cfg.top_k
+        t0 = time.perf_counter()
+        vector = self.index.embeddings.embed_query(query)
+        t1 = time.perf_counter()
+        dense = self.dense(vector, doc_ids, self.cfg.candidates)
+        t2 = time.perf_counter()
+        lexical = self.corpus.bm25(tokenize(query), doc_ids, self.cfg.candidates)
+        t3 = time.perf_counter()
+        dense_rank = sorted(dense, key=lambda key: -dense[key])
+        lex_keys = [
+            (self.corpus.paragraphs[i].doc_id, self.corpus.paragraphs[i].n) for i, _ in lexical
+        ]
+        lex_score = {key: s for key, (_, s) in zip(lex_keys, lexical, strict=True)}
+        fused = rrf(
+            [(dense_rank, self.cfg.dense_weight), (lex_keys, self.cfg.lexical_weight)],
+            self.cfg.rrf_k,
+        )
+        d_pos = {key: r for r, key in enumerate(dense_rank, start=1)}
+        l_pos = {key: r for r, key in enumerate(lex_keys, start=1)}
+        order = sorted(fused, key=lambda key: (-fused[key], d_pos.get(key, 10**9)))[:k]
+        hits = [
+            Hit(
+                doc_id=key[0],
+                n=key[1],
+                score=fused[key],
+                dense=dense.get(key, 0.0),
+                dense_rank=d_pos.get(key),
+                lexical=lex_score.get(key, 0.0),
+                lexical_rank=l_pos.get(key),
+            )
+            for key in order
+        ]
+        t4 = time.perf_counter()
+        timings = {
+            "embed": (t1 - t0) * 1000,
+            "dense": (t2 - t1) * 1000,
+            "bm25": (t3 - t2) * 1000,
+            "fuse": (t4 - t3) * 1000,
+        }
+        return Retrieval(query=query, query_vector=vector, hits=hits, timings_ms=timings)
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain face of :class:`HybridSearch`: paragraphs as Documents."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    search: HybridSearch
+    doc_ids: list[str] | None = None
+    k: int = 5
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        result = self.search.search(query, self.doc_ids, self.k)
+        docs = []
+        for hit in result.hits:
+            p = self.search.corpus.paragraph(hit.doc_id, hit.n)
+            if p is None:
+                continue
+            docs.append(
+                Document(
+                    id=f"{p.doc_id}:{p.n}",
+                    page_content=p.text,
+                    metadata={
+                        "doc_id": p.doc_id,
+                        "paragraph": p.n,
+                        "section": p.section,
+                        "score": hit.score,
+                        "dense": hit.dense,
+                        "bm25": hit.lexical,
+                    },
+                )
+            )
+        return docs
