@@ -42,7 +42,7 @@ def _printable_ratio(text: str) -> float:
     bad = sum(
         1
         for ch in text
-        if ch not in "\n\t" and (unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"))
+        if ch not in "\r\n\t" and (unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"))
     )
     return 1 - bad / len(text)
 

@@ -57,6 +57,8 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
     out = Verified(text="")
     seen: set[tuple[int, str | None]] = set()
     rebuilt: list[str] = []
+    # Units are split per line first: a quote wrapped over lines must stay one quote.
+    text = QUOTE_RE.sub(lambda m: m.group(0).replace("\n", " "), text)
     for unit in _units(text):
         if unit == "\n":
             rebuilt.append("\n")

@@ -34,6 +34,33 @@ _HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 
 
+_DIGIT = re.compile(r"\d")
+_ASKS_DATE = re.compile(r"哪(一)?(年|天|月)|什么时候|何时|日期|哪一天|几月|几号")
+_ASKS_COUNT = re.compile(r"(?:多少|几)(个|名|人|次|起|项|条|家|所|位|场|批|篇)")
+_NUMERAL = "[0-9０-９一二三四五六七八九十两百千万]+[余多]?"
+
+
+def answer_slot(question: str) -> re.Pattern[str] | None:
+    """What the answer must contain when the question asks for a date or a count."""
+    if re.search(r"哪(一)?天|几月|几号|日期|哪个月", question):
+        return re.compile(r"\d{1,2}\s*[月日号]|[一二三四五六七八九十]+月")
+    if _ASKS_DATE.search(question):
+        return re.compile(r"\d{4}\s*年|[一二三四五六七八九十〇零]{4}年")
+    if re.search(r"第几|哪几|几何", question):
+        return None  # an ordinal or a list, not a count
+    m = _ASKS_COUNT.search(question)
+    if m:
+        unit = m.group(1)
+        if unit in "人名位" or question[m.end() : m.end() + 1] == "人":
+            unit = "人名位"  # "几个人" is answered by "2人"
+        elif unit == "个":
+            unit = "个项条家所"
+        return re.compile(f"{_NUMERAL}\\s*[{unit}]")
+    if re.search(r"多少|几", question):
+        return re.compile(r"[0-9０-９]")
+    return None
+
+
 def dense_norm(sim: float) -> float:
     return min(1.0, max(0.0, (sim - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR)))
 
@@ -85,13 +112,33 @@ class ExtractiveAnswerer:
             p = self.corpus.paragraph(hit.doc_id, hit.n)
             if p is not None and hit.doc_id == doc_id:
                 out.append(p)
-        return out[:PARAGRAPHS_CONSIDERED]
+        pinned = sum(1 for h in retrieval.hits if h.pinned)
+        return out[: max(PARAGRAPHS_CONSIDERED, pinned)]
 
     def answerability(self, question: str, retrieval: Retrieval, doc_id: str) -> float:
+        """0..1: how likely the retrieved text answers the question.
+
+        Two checks veto outright, because the speech cannot hold the answer:
+        a number or year in the question that the document never mentions
+        ("2024年…"), and a question asking for a count or a date when none of
+        the best-matching sentences has one of that kind (“多少个党支部”).
+        """
+        if any(h.pinned for h in retrieval.hits):
+            return 1.0
         cov = Coverage(question, self.corpus)
         paragraphs = self._paragraphs(retrieval, doc_id)
         if not paragraphs or not cov.words:
             return 0.0
+        folded_doc = fold(self.corpus.docs[doc_id].text).text
+        if any(_DIGIT.search(fw) and fw not in folded_doc for _, _, fw, _ in cov.words):
+            return 0.0
+        slot = answer_slot(question)
+        if slot is not None:
+            candidates = sorted(
+                self._sentences(question, retrieval, doc_id), key=lambda s: -s.coverage
+            )
+            if not any(slot.search(s.text) for s in candidates[:3]):
+                return 0.0
         best_cov = max(cov(p.text) for p in paragraphs)
         top_dense = max((h.dense for h in retrieval.hits if h.doc_id == doc_id), default=0.0)
         return W_COVERAGE * best_cov + W_DENSE * dense_norm(top_dense)
@@ -155,6 +202,16 @@ class ExtractiveAnswerer:
         if not sentences:
             return "", allowed
         ranked = sorted(sentences, key=lambda s: -s.score)
+        pinned = [h.n for h in retrieval.hits if h.pinned and h.doc_id == doc_id]
+        if pinned:
+            # Named by outline position: a heading answers as itself, a body
+            # paragraph by its best sentence.
+            lines = []
+            for n in pinned:
+                own = [s for s in ranked if s.paragraph.n == n]
+                if own:
+                    lines.append(f"「{own[0].text}」{cite(n)}")
+            return "\n".join(lines), allowed | set(pinned)
         best = ranked[0]
         doc_text = self.corpus.docs[doc_id].text
         if _ASKS_SHORT.search(question) and len(content_words(question)) <= 6:

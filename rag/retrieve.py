@@ -16,6 +16,7 @@ from ingest.store import Index
 from speechqa.settings import RetrievalSettings
 from speechqa.text import tokenize
 
+from . import structure
 from .corpus import EVIDENCE_KINDS, Corpus
 
 
@@ -28,6 +29,7 @@ class Hit:
     dense_rank: int | None = None
     lexical: float = 0.0  # BM25
     lexical_rank: int | None = None
+    pinned: bool = False  # named by its place in the outline (see rag.structure)
 
     def to_dict(self) -> dict[str, object]:
         return {"doc_id": self.doc_id, "paragraph": self.n, "score": round(self.score, 6)}
@@ -73,6 +75,21 @@ class HybridSearch:
                     best[key] = sim
         return best
 
+    def _pinned(
+        self, query: str, doc_ids: list[str] | None, order: list[tuple[str, int]]
+    ) -> list[tuple[str, int]]:
+        """Paragraphs the question names by outline position, in the document
+        the question is about (the filtered one, else the best-ranked one)."""
+        if doc_ids and len(doc_ids) == 1:
+            doc_id = doc_ids[0]
+        elif len(self.corpus.docs) == 1:
+            doc_id = next(iter(self.corpus.docs))
+        elif order:
+            doc_id = order[0][0]
+        else:
+            return []
+        return [(doc_id, n) for n in structure.resolve(query, self.corpus.docs[doc_id])]
+
     def search(
         self, query: str, doc_ids: list[str] | None = None, k: int | None = None
     ) -> Retrieval:
@@ -95,7 +112,12 @@ class HybridSearch:
         )
         d_pos = {key: r for r, key in enumerate(dense_rank, start=1)}
         l_pos = {key: r for r, key in enumerate(lex_keys, start=1)}
-        order = sorted(fused, key=lambda key: (-fused[key], d_pos.get(key, 10**9)))[:k]
+        order = sorted(fused, key=lambda key: (-fused[key], d_pos.get(key, 10**9)))
+        pinned = self._pinned(query, doc_ids, order)
+        top = max(fused.values(), default=0.0)
+        for rank, key in enumerate(pinned):
+            fused[key] = top + (len(pinned) - rank) * 1e-3
+        order = (pinned + [key for key in order if key not in pinned])[: max(k, len(pinned))]
         hits = [
             Hit(
                 doc_id=key[0],
@@ -105,6 +127,7 @@ class HybridSearch:
                 dense_rank=d_pos.get(key),
                 lexical=lex_score.get(key, 0.0),
                 lexical_rank=l_pos.get(key),
+                pinned=key in pinned,
             )
             for key in order
         ]

@@ -16,7 +16,13 @@ from speechqa.errors import SpeechQAError
 from speechqa.settings import Settings
 
 # Modules that add subcommands: each has register(subparsers, common).
-COMMAND_MODULES = ("speechqa.commands", "rag.commands", "ui.commands", "eval.commands")
+COMMAND_MODULES = (
+    "speechqa.commands",
+    "rag.commands",
+    "ui.commands",
+    "eval.commands",
+    "eval.bench.commands",
+)
 
 
 def common_parser() -> argparse.ArgumentParser:

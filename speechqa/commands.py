@@ -48,7 +48,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if not args.quiet:
         from tqdm import tqdm
 
-        bar = tqdm(total=0, unit="块", desc="ingest", file=sys.stderr, leave=False)
+        # disable=None: no bar when stderr is not a terminal, so logs and pipes get
+        # only the summary or the one-line error.
+        bar = tqdm(total=0, unit="块", desc="ingest", file=sys.stderr, leave=False, disable=None)
 
     def progress(done: int, total: int) -> None:
         if bar is not None:
