@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.parse import ParsedDocument, Paragraph
+from ingest.parse import Paragraph, ParsedDocument
 
 _CN = {
     "一": 1,
