@@ -36,7 +36,9 @@ def _units(text: str) -> list[str]:
     """Answer sentences, each with the citation markers that follow it."""
     units: list[str] = []
     for line in text.split("\n"):
-        spans = split_sentences(line)
+        # Sentence ends inside a 「quote」 do not end the answer's sentence.
+        masked = QUOTE_RE.sub(lambda m: "「" + "x" * len(m.group(1)) + "」", line)
+        spans = split_sentences(masked)
         pieces = [line[s:e] for s, e in spans]
         for piece in pieces:
             lead = re.match(rf"^(?:\s*{CITATION_RE.pattern})+", piece)

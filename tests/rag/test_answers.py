@@ -1,0 +1,120 @@
+"""Retrieval and extractive answers on the bundled speech, real e5 and real Chroma."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.documents import Document
+
+from rag.constants import REFUSAL_PHRASE
+from rag.retrieve import HybridRetriever, HybridSearch
+from rag.service import Assistant
+from speechqa.errors import ConfigError, UnknownDocumentError
+from speechqa.text import fold
+
+DOC = "speech-2023-party-discipline"
+
+
+def _verified_quotes(answer) -> list:  # type: ignore[no-untyped-def]
+    return [c for c in answer.citations if c.quote and c.verified]
+
+
+def test_count_question_cites_paragraph_3_with_verified_quote(assistant: Assistant) -> None:
+    a = assistant.ask("一共开展了几次集中学习？")
+    assert not a.refused
+    quotes = _verified_quotes(a)
+    assert any(c.paragraph == 3 and "30余次" in c.quote for c in quotes)
+    text = assistant.corpus.docs[DOC].text
+    for c in quotes:
+        assert fold(text[c.start : c.end]).text == fold(c.quote).text
+
+
+def test_unanswerable_question_is_refused_with_two_nearest(assistant: Assistant) -> None:
+    a = assistant.ask("讲话人的办公电话是多少？")
+    assert a.refused
+    assert a.answer.startswith(REFUSAL_PHRASE)
+    assert len(a.nearest) == 2 and a.citations == []
+
+
+@pytest.mark.parametrize(
+    ("question", "paragraph", "key"),
+    [
+        ("2022年局党组处置了几起问题线索？", 8, "2起"),
+        ("去年召开了多少次党组会？", 3, "40次"),
+        ("廉政风险多发易发点位主要在哪些岗位？", 15, "资金使用管理"),
+    ],
+)
+def test_fact_questions(assistant: Assistant, question: str, paragraph: int, key: str) -> None:
+    a = assistant.ask(question)
+    assert not a.refused
+    assert a.retrieved[0]["paragraph"] == paragraph
+    assert any(c.paragraph == paragraph and key in (c.quote or "") for c in _verified_quotes(a))
+
+
+def test_answer_lines_are_in_document_order(assistant: Assistant) -> None:
+    a = assistant.ask("讲话对纪律教育和警示教育提出了哪些要求？")
+    cited = [c.paragraph for c in a.citations]
+    starts = [c.start for c in a.citations if c.start is not None]
+    assert cited and starts == sorted(starts)
+
+
+def test_outline_question_quotes_the_headings(assistant: Assistant) -> None:
+    a = assistant.ask("讲话从哪三个方面部署今年工作？")
+    assert [c.paragraph for c in a.citations] == [6, 10, 14]
+    assert all(c.verified for c in a.citations)
+
+
+def test_follow_up_uses_history(assistant: Assistant) -> None:
+    a = assistant.ask("对几人进行了函询？", history=["2022年局党组处置了几起问题线索？"])
+    assert a.standalone_question and "问题线索" in a.standalone_question
+    assert 8 in [c.paragraph for c in a.citations]
+
+
+def test_result_object_contract(assistant: Assistant) -> None:
+    d = assistant.ask("一共开展了几次集中学习？").to_dict()
+    for key in ("answer", "citations", "retrieved", "refused", "mode", "timings_ms"):
+        assert key in d
+    assert d["mode"] == "extractive"
+    assert set(d["citations"][0]) >= {"doc_id", "paragraph", "quote", "start", "end", "verified"}
+    assert set(d["retrieved"][0]) == {"doc_id", "paragraph", "score"}
+    scores = [r["score"] for r in d["retrieved"]]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_headings_are_not_evidence_for_content_questions(assistant: Assistant) -> None:
+    r = assistant.search("深入学习贯彻各级会议精神")
+    kinds = {assistant.corpus.paragraph(h.doc_id, h.n).kind for h in r.hits}  # type: ignore[union-attr]
+    assert kinds == {"body"}
+
+
+def test_streaming_yields_deltas_then_final(assistant: Assistant) -> None:
+    events = list(assistant.stream("一共开展了几次集中学习？"))
+    assert events[-1].kind == "final" and events[-1].answer is not None
+    assert any(e.kind == "delta" and e.text for e in events[:-1])
+
+
+def test_unknown_document_and_empty_question(assistant: Assistant) -> None:
+    with pytest.raises(UnknownDocumentError, match="nope"):
+        assistant.ask("问题", doc="nope")
+    with pytest.raises(ConfigError):
+        assistant.ask("   ")
+
+
+def test_llm_mode_without_endpoint_says_what_to_set(assistant: Assistant) -> None:
+    with pytest.raises(ConfigError, match="SPEECHQA_LLM_MODEL"):
+        assistant.ask("问题", mode="llm")
+
+
+def test_langchain_retriever_interface(assistant: Assistant) -> None:
+    search = HybridSearch(assistant.index, assistant.corpus, assistant.settings.retrieval)
+    retriever = HybridRetriever(search=search, k=3)
+    docs = retriever.invoke("廉政风险多发易发点位")
+    assert len(docs) == 3 and all(isinstance(d, Document) for d in docs)
+    assert docs[0].metadata["paragraph"] == 15
+    assert docs[0].page_content == assistant.corpus.paragraph(DOC, 15).text  # type: ignore[union-attr]
+
+
+def test_retrieval_fuses_dense_and_lexical(assistant: Assistant) -> None:
+    r = assistant.search("对群众反映的问题应该是什么态度？")
+    top = r.hits[0]
+    assert top.n == 17 and top.dense_rank is not None and top.lexical_rank is not None
+    assert set(r.timings_ms) == {"embed", "dense", "bm25", "fuse"}
