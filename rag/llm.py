@@ -7,6 +7,7 @@ the exception's kind. The API key never appears in a message.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from .constants import (
     SYSTEM_PROMPT,
 )
 from .retrieve import Retrieval
+
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass
@@ -74,33 +77,27 @@ def classify(exc: BaseException) -> LLMError:
     kind = type(exc).__name__
     if status in (401, 403):
         return LLMError(
-            f"the LLM endpoint rejected the API key (HTTP {status}); check SPEECHQA_LLM_API_KEY."
+            f"大模型服务拒绝了 API 密钥（HTTP {status}），请检查 SPEECHQA_LLM_API_KEY。"
         )
     if status == 404:
-        return LLMError(
-            "the LLM endpoint does not know the model (HTTP 404); check SPEECHQA_LLM_MODEL."
-        )
+        return LLMError("大模型服务找不到该模型（HTTP 404），请检查 SPEECHQA_LLM_MODEL。")
     if status == 429:
-        return LLMError(
-            "the LLM endpoint is rate limiting (HTTP 429); try again later.", retryable=True
-        )
+        return LLMError("大模型服务限流（HTTP 429），请稍后再试。", retryable=True)
     if isinstance(status, int) and status >= 500:
-        return LLMError(f"the LLM endpoint failed (HTTP {status}).", retryable=True)
+        return LLMError(f"大模型服务出错（HTTP {status}）。", retryable=True)
     if "Timeout" in kind or isinstance(exc, TimeoutError):
         return LLMError(
-            "the LLM endpoint timed out; check SPEECHQA_LLM_BASE_URL or raise SPEECHQA_LLM_TIMEOUT_S.",
+            "大模型服务响应超时，请检查 SPEECHQA_LLM_BASE_URL 或调大 SPEECHQA_LLM_TIMEOUT_S。",
             retryable=True,
         )
     if "Connection" in kind or isinstance(exc, ConnectionError):
         return LLMError(
-            "cannot connect to the LLM endpoint; check SPEECHQA_LLM_BASE_URL and that the server runs.",
+            "无法连接大模型服务（或连接中断），请检查 SPEECHQA_LLM_BASE_URL 并确认服务已启动。",
             retryable=True,
         )
     if isinstance(status, int):
-        return LLMError(f"the LLM endpoint answered HTTP {status}.")
-    return LLMError(
-        f"the LLM endpoint sent a response that could not be read ({kind}).", retryable=True
-    )
+        return LLMError(f"大模型服务返回 HTTP {status}。")
+    return LLMError(f"大模型服务的响应无法解析（{kind}）。", retryable=True)
 
 
 class LLMAnswerer:
@@ -119,9 +116,12 @@ class LLMAnswerer:
                 got = True
                 yield text
         if not got:
-            raise LLMError("the LLM endpoint returned an empty answer.", retryable=True)
+            raise LLMError("大模型返回了空回答。", retryable=True)
         if finish not in ("stop", "end_turn"):
-            raise LLMError(f"the LLM answer was cut off (finish_reason={finish}).", retryable=True)
+            # At temperature 0 a retry of an answer cut by the length limit is cut again.
+            raise LLMError(
+                f"大模型回答被截断（finish_reason={finish}）。", retryable=finish != "length"
+            )
 
     def stream(self, question: str, context: Context) -> Iterator[str]:
         """Yield the answer's text deltas; the last attempt's text is the answer.
@@ -140,8 +140,13 @@ class LLMAnswerer:
                 for delta in self._stream_once(messages):
                     text += delta
                     yield delta
-                if REFUSAL_PHRASE not in text and not CITATION_RE.search(text):
-                    raise LLMError("the LLM answer carried no [¶n] citations.", retryable=True)
+                # Citations of paragraphs it was not given are dropped later: they do not count.
+                cited = {int(n) for m in CITATION_RE.finditer(text) for n in _NUMBER.findall(m[1])}
+                if REFUSAL_PHRASE not in text and not cited & context.allowed:
+                    raise LLMError(
+                        "大模型回答没有引用所给段落的 [¶n]。",
+                        retryable=True,
+                    )
                 return
             except Exception as exc:
                 err = classify(exc)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ingest.store import DocRecord, Index
 from speechqa.errors import ConfigError, EmptyIndexError, LLMError, UnknownDocumentError
+from speechqa.factory import LLM_NOT_CONFIGURED
 from speechqa.settings import AnswerMode, Settings
 from speechqa.text import content_words
 
@@ -134,10 +135,7 @@ class Assistant:
         if not question:
             raise ConfigError("the question is empty; type a question about the speech.")
         if mode == "llm" and self.chat_model is None:
-            raise ConfigError(
-                "LLM mode needs an endpoint: set SPEECHQA_LLM_MODEL and SPEECHQA_LLM_BASE_URL "
-                "(or OPENAI_API_KEY), or use --mode extractive."
-            )
+            raise ConfigError(LLM_NOT_CONFIGURED)
         standalone = self.standalone(question, history, mode)
         t0 = time.perf_counter()
         retrieval = self.search(standalone, doc)

