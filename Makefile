@@ -39,6 +39,10 @@ browser-deps:
 		else echo "make: browser tests need chromium and fonts-noto-cjk (apt-get install chromium fonts-noto-cjk)"; fi; \
 	fi
 
+# The evaluation on the fixed question set (also gated inside `make test`).
+eval: install
+	$(BIN)/speechqa eval --out eval-out
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -148,6 +148,8 @@ class Index:
     def load(self, doc_ids: Iterable[str] | None = None) -> list[ParsedDocument]:
         """Parsed documents (all, or the given ids); unknown ids raise."""
         wanted = list(doc_ids) if doc_ids is not None else None
+        if wanted == []:
+            return []
         got = (
             self._docs.get(ids=wanted, include=["metadatas", "documents"])
             if wanted

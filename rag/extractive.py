@@ -19,6 +19,7 @@ from ingest.store import Index
 from speechqa.settings import AnswerSettings
 from speechqa.text import char_ngrams, content_words, fold, split_sentences
 
+from .answer_type import Slot, absent_topic, answer_slot, has_unknown_number
 from .constants import cite
 from .corpus import Corpus
 from .retrieve import Retrieval
@@ -26,39 +27,13 @@ from .retrieve import Retrieval
 # Cosines of e5 sit in a narrow band; this maps the useful part of it to 0..1.
 DENSE_FLOOR, DENSE_CEIL = 0.80, 0.95
 # Weights of the answerability score, calibrated on eval/questions.jsonl.
-W_COVERAGE, W_DENSE = 0.75, 0.25
+W_COVERAGE, W_DENSE = 0.5, 0.5
 PARAGRAPHS_CONSIDERED = 3
 _ASKS_NUMBER = re.compile(r"(几|多少|数量|次数|人数|哪一年|哪年|何时|什么时候|多久|多长)")
 _ASKS_SHORT = re.compile(r"(几|多少|哪|谁|什么时候|何时|是什么|叫什么|名称)")
 _HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?[次个项人起年条名方面件]")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
-
-
-_DIGIT = re.compile(r"\d")
-_ASKS_DATE = re.compile(r"哪(一)?(年|天|月)|什么时候|何时|日期|哪一天|几月|几号")
-_ASKS_COUNT = re.compile(r"(?:多少|几)(个|名|人|次|起|项|条|家|所|位|场|批|篇)")
-_NUMERAL = "[0-9０-９一二三四五六七八九十两百千万]+[余多]?"
-
-
-def answer_slot(question: str) -> re.Pattern[str] | None:
-    """What the answer must contain when the question asks for a date or a count."""
-    if re.search(r"哪(一)?天|几月|几号|日期|哪个月", question):
-        return re.compile(r"\d{1,2}\s*[月日号]|[一二三四五六七八九十]+月")
-    if _ASKS_DATE.search(question):
-        return re.compile(r"\d{4}\s*年|[一二三四五六七八九十〇零]{4}年")
-    if re.search(r"第几|哪几|几何", question):
-        return None  # an ordinal or a list, not a count
-    m = _ASKS_COUNT.search(question)
-    if m:
-        unit = m.group(1)
-        if unit in "人名位" or question[m.end() : m.end() + 1] == "人":
-            unit = "人名位"  # "几个人" is answered by "2人"
-        elif unit == "个":
-            unit = "个项条家所"
-        return re.compile(f"{_NUMERAL}\\s*[{unit}]")
-    if re.search(r"多少|几", question):
-        return re.compile(r"[0-9０-９]")
-    return None
+_CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 
 
 def dense_norm(sim: float) -> float:
@@ -83,6 +58,7 @@ class Coverage:
         words = content_words(question)
         self.words = [(w, corpus.idf(w), fold(w).text, char_ngrams(w)) for w in words]
         self.total = sum(idf for _, idf, _, _ in self.words) or 1.0
+        self.folded_words = [fw for _, _, fw, _ in self.words]
 
     def __call__(self, text: str) -> float:
         if not self.words:
@@ -119,9 +95,11 @@ class ExtractiveAnswerer:
         """0..1: how likely the retrieved text answers the question.
 
         Two checks veto outright, because the speech cannot hold the answer:
-        a number or year in the question that the document never mentions
-        ("2024年…"), and a question asking for a count or a date when none of
-        the best-matching sentences has one of that kind (“多少个党支部”).
+        a number or year, or a named topic, that the document never mentions
+        ("2024年…", "对乡村振兴有什么部署"), and a question asking for a kind of
+        value (a count, a date, a name, a place, a phone number) when no clause of
+        the best paragraphs holds one next to what is asked about (“多少个党支部”).
+        See :mod:`rag.answer_type`.
         """
         if any(h.pinned for h in retrieval.hits):
             return 1.0
@@ -130,18 +108,28 @@ class ExtractiveAnswerer:
         if not paragraphs or not cov.words:
             return 0.0
         folded_doc = fold(self.corpus.docs[doc_id].text).text
-        if any(_DIGIT.search(fw) and fw not in folded_doc for _, _, fw, _ in cov.words):
+        if has_unknown_number(cov.folded_words, folded_doc) or absent_topic(question, folded_doc):
             return 0.0
         slot = answer_slot(question)
-        if slot is not None:
-            candidates = sorted(
-                self._sentences(question, retrieval, doc_id), key=lambda s: -s.coverage
-            )
-            if not any(slot.search(s.text) for s in candidates[:3]):
-                return 0.0
+        if slot is not None and not self._slot_filled(slot, cov, paragraphs):
+            return 0.0
         best_cov = max(cov(p.text) for p in paragraphs)
         top_dense = max((h.dense for h in retrieval.hits if h.doc_id == doc_id), default=0.0)
         return W_COVERAGE * best_cov + W_DENSE * dense_norm(top_dense)
+
+    @staticmethod
+    def _slot_filled(slot: Slot, cov: Coverage, paragraphs: list[Paragraph]) -> bool:
+        """A clause holds a value of the asked kind next to what the question is
+        about: one of its two most specific (highest-IDF) words."""
+        text = "".join(fold(p.text).text for p in paragraphs)
+        ranked = sorted(cov.words, key=lambda w: -w[1])
+        focus = [fw for _, _, fw, _ in ranked if len(fw) >= 2 and fw in text][:2]
+        for p in paragraphs:
+            for clause in _CLAUSE_SPLIT.split(p.text):
+                folded = fold(clause).text
+                if (not focus or any(f in folded for f in focus)) and slot(clause):
+                    return True
+        return False
 
     def _sentences(self, question: str, retrieval: Retrieval, doc_id: str) -> list[Sentence]:
         cov = Coverage(question, self.corpus)
@@ -222,8 +210,15 @@ class ExtractiveAnswerer:
         for s in ranked[1:]:
             if len(chosen) >= self.cfg.max_sentences:
                 break
-            if s.score >= 0.85 * best.score and s.coverage > 0:
-                chosen.append(s)
+            if s.coverage <= 0 or s.score < 0.85 * best.score:
+                continue
+            # Another paragraph is cited only when it answers about as well: a weak
+            # second citation costs more trust than it adds.
+            if s.paragraph.n != best.paragraph.n and (
+                s.score < 0.95 * best.score or s.coverage < 0.9 * best.coverage
+            ):
+                continue
+            chosen.append(s)
         chosen.sort(key=lambda s: (s.paragraph.n, s.start))
         lines = [f"「{s.text}」{cite(s.paragraph.n)}" for s in chosen]
         return "\n".join(lines), allowed

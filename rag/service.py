@@ -30,7 +30,8 @@ from .retrieve import HybridSearch, Retrieval
 
 # A follow-up that leans on the previous turn: short, or pointing back.
 _ANAPHORA = re.compile(
-    r"^(那|那么|其|它|他们|这|这些|那些|此|上述|还有|另外|以及|并且|而且|同时)|(呢|吗)[？?]?$"
+    r"^(那|那么|其|它|他们|这些|这个|这一|那些|此|上述|另外|以及|并且|而且|同时)"
+    r"|呢[？?]?$|又|还有|它|其中|上述|前者|后者"
 )
 
 
@@ -97,7 +98,9 @@ class Assistant:
             except LLMError:
                 pass  # the rule below still gives retrieval the topic
         q = question.strip()
-        if len(content_words(q)) <= 3 or _ANAPHORA.search(q):
+        # Only a question that points back ("那…呢", "它…") or names almost nothing
+        # ("集中学习呢？") leans on the last turn; a full question stands alone.
+        if len(content_words(q)) <= 1 or _ANAPHORA.search(q):
             return f"{history[-1].strip()} {q}"
         return question
 
@@ -128,7 +131,9 @@ class Assistant:
         doc: str | None = None,
         mode: AnswerMode | None = None,
         history: list[str] | None = None,
+        k: int | None = None,
     ) -> Iterator[Event]:
+        """Answer ``question``; ``k`` overrides the number of paragraphs retrieved."""
         started = time.perf_counter()
         mode = mode or self.settings.answer.mode
         question = question.strip()
@@ -138,7 +143,7 @@ class Assistant:
             raise ConfigError(LLM_NOT_CONFIGURED)
         standalone = self.standalone(question, history, mode)
         t0 = time.perf_counter()
-        retrieval = self.search(standalone, doc)
+        retrieval = self.search(standalone, doc, k)
         t1 = time.perf_counter()
         doc_id = (
             retrieval.hits[0].doc_id if retrieval.hits else (doc or next(iter(self.corpus.docs)))

@@ -73,8 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name == name:  # a part not built yet
-                continue
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
+                continue  # an optional part that is not installed
+
             raise
         module.register(sub, common)
     return parser

@@ -230,12 +230,17 @@ def tokenize(text: str) -> list[str]:
     ]
 
 
+# Interrogatives glued to a measure word by jieba ("多少次", "几人", "哪一年").
+_INTERROGATIVE = re.compile(r"^(多少|几|哪)")
+
+
 def content_words(text: str) -> list[str]:
-    """The distinct content words of a question (jieba precise mode, no stopwords)."""
+    """The distinct content words of a question (jieba precise mode, no stopwords
+    and no interrogatives)."""
     folded = unicodedata.normalize("NFKC", text).lower()
     seen: dict[str, None] = {}
     for tok in _jieba().cut(folded):
-        if tok.strip() and _is_word(tok) and tok not in STOPWORDS:
+        if tok.strip() and _is_word(tok) and tok not in STOPWORDS and not _INTERROGATIVE.match(tok):
             seen.setdefault(tok, None)
     return list(seen)
 

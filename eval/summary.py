@@ -1,0 +1,120 @@
+"""summary.json: the metrics of a run, stamped with what produced them, so that two
+runs can be told apart and compared."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rag.constants import PROMPT_VERSION
+
+from .judge import JUDGE_VERSION
+from .run import RANK_DEPTH, Outcome, aggregate, by_kind, extras
+from .thresholds import GateCheck
+
+if TYPE_CHECKING:
+    from ingest.store import Index
+    from speechqa.settings import Settings
+
+_SECRET_WORDS = ("key", "auth", "password", "token", "secret")
+
+
+def git_commit(where: Path | None = None) -> str:
+    """HEAD of the checkout this code runs from, or "unknown" (an installed copy,
+    no git, not a repository)."""
+    cwd = where or Path(__file__).resolve().parent
+    try:
+        done = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    commit = done.stdout.strip()
+    return commit if done.returncode == 0 and commit else "unknown"
+
+
+def masked(data: Any) -> Any:
+    """Settings with every secret-looking value that is set replaced by "***"
+    (public_dict already masks SecretStr; this also covers plain strings)."""
+    if isinstance(data, dict):
+        return {
+            k: "***"
+            if v is not None and any(w in str(k).lower() for w in _SECRET_WORDS)
+            else masked(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [masked(v) for v in data]
+    return data
+
+
+def file_sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def build(
+    outcomes: Sequence[Outcome],
+    checks: Sequence[GateCheck],
+    *,
+    settings: Settings,
+    index: Index,
+    docs: Sequence[str],
+    default_doc: str,
+    mode: str,
+    questions_file: Path,
+    thresholds_file: Path,
+    judged: bool,
+) -> dict[str, Any]:
+    hashes = {}
+    for doc in docs:
+        record = index.record(doc)
+        hashes[doc] = record.hash if record is not None else None
+    emb = index.embeddings
+    return {
+        "metrics": aggregate(outcomes),
+        **extras(outcomes),
+        "by_kind": by_kind(outcomes),
+        "counts": {
+            "questions": len(outcomes),
+            "answerable": sum(o.question.answerable for o in outcomes),
+            "unanswerable": sum(not o.question.answerable for o in outcomes),
+            "quotes": sum(len(o.quotes) for o in outcomes),
+            "passed": sum(o.passed for o in outcomes),
+            "failed": sum(not o.passed for o in outcomes),
+        },
+        "gate": {
+            "passed": all(c.passed for c in checks),
+            "thresholds_file": str(thresholds_file),
+            "checks": [c.to_dict() for c in checks],
+        },
+        "document_hash": hashes.get(default_doc) or next(iter(hashes.values()), None),
+        "documents": hashes,
+        "settings": masked(settings.public_dict()),
+        "embedder": {
+            "provider": emb.provider,
+            "model": emb.model_name,
+            "dimension": emb.dimension,
+        },
+        "answerer": {
+            "mode": mode,
+            "refusal_threshold": settings.answer.refusal_threshold,
+            "max_sentences": settings.answer.max_sentences,
+            "llm_model": settings.llm.model if mode == "llm" else None,
+        },
+        "prompt_version": PROMPT_VERSION,
+        "judge": {"version": JUDGE_VERSION if judged else None, "used": judged},
+        "ranking_depth": RANK_DEPTH,
+        "git_commit": git_commit(),
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "questions_file": str(questions_file),
+        "questions_sha256": file_sha256(questions_file),
+    }

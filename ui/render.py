@@ -1,0 +1,541 @@
+"""HTML of the web chat: conversation, citation chips, sources panel, paragraph
+strip and full-text viewer.
+
+Every piece of text that comes from a document, a model or a user goes through
+:func:`esc` before it touches markup, so a speech containing ``<script>`` shows
+the characters and runs nothing. The only markup is built here, from constants.
+Interactive elements carry ``data-act`` (and the citation's ``data-*``); the
+page's script (see ui.app) turns a click on one into a Gradio event.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ingest.parse import Paragraph, ParsedDocument
+from rag.constants import (
+    CITATION_RE,
+    QUOTE_CLOSE,
+    QUOTE_OPEN,
+    REFUSAL_PHRASE,
+    UNVERIFIED_MARK,
+    paste_quote,
+)
+
+from .export import turn_markdown
+from .turns import MODE_LABELS, Turn
+
+Span = tuple[int, int]
+Docs = Mapping[str, ParsedDocument]
+
+UNVERIFIED_LABEL = "未核实"
+# Inline icons: emoji fonts are missing on many office PCs and servers.
+_THUMB = (
+    '<svg class="sq-icon" viewBox="0 0 24 24" width="14" height="14" aria-hidden="true"{rot}>'
+    '<path fill="currentColor" d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8'
+    "-.4-1.1L13.2 1 6.6 7.6C6.2 8 6 8.5 6 9v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2"
+    '.2-.5.2-.7v-2z"/></svg>'
+)
+THUMB_UP = _THUMB.format(rot="")
+THUMB_DOWN = _THUMB.format(rot=' style="transform: rotate(180deg)"')
+_QUOTE_HTML = re.compile(f"{QUOTE_OPEN}([^{QUOTE_OPEN}{QUOTE_CLOSE}]+){QUOTE_CLOSE}")
+
+
+def esc(text: object) -> str:
+    """Text → HTML text (and attribute value): &, <, >, " and ' escaped."""
+    return html.escape(str(text), quote=True)
+
+
+def _attrs(**data: object) -> str:
+    """data-* attributes; None values are left out."""
+    return "".join(
+        f' data-{k.replace("_", "-")}="{esc(v)}"' for k, v in data.items() if v is not None
+    )
+
+
+# ---- pieces ----------------------------------------------------------------
+def _relative(p: Paragraph, start: object, end: object) -> Span | None:
+    """A document span as offsets inside ``p``; None if it is not inside it."""
+    if not isinstance(start, int) or not isinstance(end, int):
+        return None
+    s, e = start - p.start, end - p.start
+    return (s, e) if 0 <= s < e <= len(p.text) else None
+
+
+def is_quote(c: Mapping[str, Any]) -> bool:
+    """A quote (of an answer, or a quote-mode passage), not a bare [¶n] citation whose
+    offsets are the whole paragraph's."""
+    return bool(c.get("quote") or c.get("text"))
+
+
+def marked(text: str, spans: Iterable[Span], cls: str = "sq-mark") -> str:
+    """Escaped ``text`` with each span wrapped in <mark>; overlapping spans merge."""
+    merged: list[list[int]] = []
+    for s, e in sorted(spans):
+        s, e = max(0, s), min(len(text), e)
+        if s >= e:
+            continue
+        if merged and s <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], e)
+        else:
+            merged.append([s, e])
+    out, pos = [], 0
+    for s, e in merged:
+        out.append(esc(text[pos:s]))
+        out.append(f'<mark class="{cls}">{esc(text[s:e])}</mark>')
+        pos = e
+    out.append(esc(text[pos:]))
+    return "".join(out)
+
+
+def chip(
+    doc_id: str | None,
+    n: int,
+    *,
+    turn_id: str | None = None,
+    start: object = None,
+    end: object = None,
+    kind: str = "ok",
+    title: str = "",
+    active: bool = True,
+) -> str:
+    """A citation chip [¶n]; ``kind`` ok | bad (unverified) | near (refusal) | plain."""
+    label = f"¶{n}"
+    if not active or doc_id is None:
+        return f'<span class="sq-chip sq-{kind}">{esc(label)}</span>'
+    return (
+        f'<button type="button" class="sq-chip sq-{kind}" title="{esc(title or f"第{n}段")}"'
+        f"{_attrs(act='cite', turn=turn_id, doc=doc_id, para=n, start=start, end=end)}>"
+        f"{esc(label)}</button>"
+    )
+
+
+def copy_button(text: str, label: str = "复制", title: str = "") -> str:
+    return (
+        f'<button type="button" class="sq-btn sq-copy" title="{esc(title or label)}"'
+        f"{_attrs(act='copy', copy=text, label=label)}>{esc(label)}</button>"
+    )
+
+
+def _section(doc: ParsedDocument | None, n: int) -> str:
+    p = doc.paragraph(n) if doc else None
+    return p.section if p else ""
+
+
+def _pick(citations: list[dict[str, Any]], n: int, quote: str | None) -> dict[str, Any] | None:
+    """The citation a [¶n] marker stands for: same paragraph, the quote just before it."""
+    same = [c for c in citations if int(c.get("paragraph", -1)) == n]
+    for c in same:
+        if quote is not None and c.get("quote") == quote:
+            return c
+    for c in same:
+        if not c.get("quote"):
+            return c
+    return same[0] if same else None
+
+
+def _inline_text(text: str) -> str:
+    """Escaped answer prose: 「quotes」 styled, the unverified mark as a badge, lines kept."""
+    out = esc(text)
+    out = _QUOTE_HTML.sub(
+        lambda m: f'<span class="sq-q">{QUOTE_OPEN}{m.group(1)}{QUOTE_CLOSE}</span>', out
+    )
+    out = out.replace(esc(UNVERIFIED_MARK), f'<span class="sq-unver">{UNVERIFIED_LABEL}</span>')
+    return out.replace("\n", "<br>")
+
+
+def answer_html(
+    text: str,
+    citations: list[dict[str, Any]],
+    *,
+    doc_id: str | None,
+    doc: ParsedDocument | None = None,
+    turn_id: str | None = None,
+    refused: bool = False,
+    active: bool = True,
+) -> str:
+    """Answer text with each [¶n] turned into a chip that knows its quote's offsets."""
+    out: list[str] = []
+    pos = 0
+    for m in CITATION_RE.finditer(text):
+        before = text[pos : m.start()]
+        out.append(_inline_text(before))
+        quotes = [q.group(1) for q in _QUOTE_HTML.finditer(before)]
+        last_quote = quotes[-1] if quotes else None
+        for n in (int(x) for x in re.findall(r"\d+", m.group(1))):
+            c = _pick(citations, n, last_quote)
+            p = doc.paragraph(n) if doc else None
+            kind = "near" if refused else ("bad" if c is not None and not c["verified"] else "ok")
+            out.append(
+                chip(
+                    str(c["doc_id"]) if c else doc_id,
+                    n,
+                    turn_id=turn_id,
+                    start=c.get("start") if c and is_quote(c) else None,
+                    end=c.get("end") if c and is_quote(c) else None,
+                    kind=kind if active else "plain",
+                    title=f"第{n}段" + (f" · {p.section}" if p and p.section else ""),
+                    active=active,
+                )
+            )
+        pos = m.end()
+    out.append(_inline_text(text[pos:]))
+    return "".join(out)
+
+
+# ---- conversation --------------------------------------------------------------
+def _toolbar(turn: Turn, docs: Docs) -> str:
+    parts = [copy_button(turn_markdown(turn, docs), "复制回答", "复制整段回答及出处（Markdown）")]
+    if turn.kind == "quote" and turn.quotes:
+        pastes = "\n".join(str(q.get("paste", "")) for q in turn.quotes)
+        parts.append(copy_button(pastes, "复制全部引文", "每条一行：「…」（第n段）"))
+    parts.append(
+        '<span class="sq-fb">'
+        f'<button type="button" class="sq-btn sq-fbbtn" title="这条回答有帮助"'
+        f"{_attrs(act='fb', turn=turn.id, rating='up')}>{THUMB_UP}有用</button>"
+        f'<button type="button" class="sq-btn sq-fbbtn" title="这条回答没帮助或有错"'
+        f"{_attrs(act='fb', turn=turn.id, rating='down')}>{THUMB_DOWN}没用</button></span>"
+    )
+    meta = MODE_LABELS.get(turn.mode, turn.mode)
+    if turn.answer and turn.answer.get("timings_ms"):
+        total = float(turn.answer["timings_ms"].get("total", 0.0))
+        meta += f" · {total / 1000:.1f} 秒"
+    doc = docs.get(turn.doc_id or "")
+    if doc is not None and len(docs) > 1:
+        meta += f" · {doc.title}"
+    parts.append(f'<span class="sq-meta">{esc(meta)}</span>')
+    return f'<div class="sq-tools">{"".join(parts)}</div>'
+
+
+def quote_body(turn: Turn, doc: ParsedDocument | None) -> str:
+    """Quote mode: numbered verbatim passages with ¶n and copy buttons, then the concordance."""
+    quotes = turn.quotes
+    concordance = list(turn.quote.get("concordance", [])) if turn.quote else []
+    if not quotes and not concordance:
+        return f'<p class="sq-refusal">{esc(f"讲话中没有找到与“{turn.question}”相关的原文。")}</p>'
+    out = [f'<p class="sq-lead">与“{esc(turn.question)}”相关的原文：</p><ol class="sq-quotes">']
+    for q in quotes:
+        n = int(q["paragraph"])
+        out.append(
+            "<li>"
+            f'<span class="sq-q">{QUOTE_OPEN}{esc(q["text"])}{QUOTE_CLOSE}</span>'
+            + chip(
+                str(q["doc_id"]),
+                n,
+                turn_id=turn.id,
+                start=q.get("start"),
+                end=q.get("end"),
+                title=f"第{n}段",
+            )
+            + copy_button(paste_quote(str(q["text"]), n), "复制", "复制为「…」（第n段）")
+            + (f'<div class="sq-section">{esc(q["section"])}</div>' if q.get("section") else "")
+            + "</li>"
+        )
+    out.append("</ol>")
+    if concordance:
+        out.append('<div class="sq-concord"><div class="sq-lead">词语出现位置：</div>')
+        for c in concordance:
+            chips = "".join(
+                chip(
+                    turn.doc_id,
+                    int(o["paragraph"]),
+                    turn_id=turn.id,
+                    start=o.get("start"),
+                    end=o.get("end"),
+                    kind="ok",
+                    title=f"…{o.get('left', '')}【{c['term']}】{o.get('right', '')}…",
+                )
+                for o in c.get("occurrences", [])
+            )
+            out.append(
+                f'<div class="sq-term"><b>{esc(c["term"])}</b> {int(c["count"])} 次 {chips}</div>'
+            )
+        out.append("</div>")
+    return "".join(out)
+
+
+def turn_body(turn: Turn, docs: Docs) -> str:
+    doc = docs.get(turn.doc_id or "")
+    if turn.kind == "quote":
+        return quote_body(turn, doc)
+    a = turn.answer or {}
+    body = answer_html(
+        str(a.get("answer", "")),
+        turn.citations,
+        doc_id=turn.doc_id,
+        doc=doc,
+        turn_id=turn.id,
+        refused=turn.refused,
+    )
+    cls = "sq-answer sq-refused" if turn.refused else "sq-answer"
+    return f'<div class="{cls}">{body}</div>'
+
+
+def chat_html(
+    turns: list[Turn],
+    docs: Docs,
+    *,
+    pending_question: str | None = None,
+    pending_text: str | None = None,
+    welcome: str = "",
+) -> str:
+    """The whole conversation; a pending question streams its text without live chips."""
+    out = ['<div class="sq-chat" data-stick="1">']
+    if not turns and pending_question is None:
+        out.append(f'<div class="sq-welcome">{welcome}</div>')
+    for turn in turns:
+        label = "摘引" if turn.kind == "quote" else "问"
+        out.append(
+            f'<div class="sq-msg sq-user"><span class="sq-tag">{label}</span>{esc(turn.question)}</div>'
+            f'<div class="sq-msg sq-bot" data-turn="{esc(turn.id)}">{turn_body(turn, docs)}'
+            f"{_toolbar(turn, docs)}</div>"
+        )
+    if pending_question is not None:
+        out.append(f'<div class="sq-msg sq-user">{esc(pending_question)}</div>')
+        if pending_text:
+            body = answer_html(pending_text, [], doc_id=None, active=False)
+        else:
+            body = '<span class="sq-typing">正在查找原文<i></i><i></i><i></i></span>'
+        out.append(
+            f'<div class="sq-msg sq-bot sq-pending"><div class="sq-answer">{body}</div></div>'
+        )
+    out.append("</div>")
+    return "".join(out)
+
+
+# ---- sources panel -------------------------------------------------------------
+def _source_card(
+    doc: ParsedDocument | None,
+    n: int,
+    *,
+    turn_id: str | None,
+    doc_id: str | None,
+    spans: list[Span],
+    status: str,
+    copy: str | None,
+    note: str = "",
+    copy_label: str = "复制引文",
+) -> str:
+    p = doc.paragraph(n) if doc else None
+    text = marked(p.text, spans) if p else esc("（该段落已不在索引中）")
+    section = f'<span class="sq-section">{esc(p.section)}</span>' if p and p.section else ""
+    badge = {
+        "ok": '<span class="sq-badge sq-badge-ok">已核实</span>',
+        "bad": f'<span class="sq-badge sq-badge-bad">{UNVERIFIED_LABEL}</span>',
+        "near": '<span class="sq-badge sq-badge-near">最接近</span>',
+    }[status]
+    tools = copy_button(copy, copy_label, "复制为「…」（第n段）") if copy else ""
+    first = spans[0] if spans and p else None
+    head = chip(
+        doc_id,
+        n,
+        turn_id=turn_id,
+        start=p.start + first[0] if p and first else None,
+        end=p.start + first[1] if p and first else None,
+        kind="near" if status == "near" else status,
+        title=f"在全文中查看第{n}段",
+    )
+    return (
+        f'<div class="sq-card sq-card-{status}"><div class="sq-card-head">{head}{badge}{section}'
+        f"{tools}</div>"
+        + (f'<div class="sq-note">{note}</div>' if note else "")
+        + f'<div class="sq-card-text">{text}</div></div>'
+    )
+
+
+def sources_html(turn: Turn | None, docs: Docs) -> str:
+    """Where the current answer comes from: each cited paragraph with its quote marked."""
+    if turn is None:
+        return (
+            '<div class="sq-sources sq-empty">提问后，这里列出回答引用的原文段落，'
+            "引文在段落中高亮；点击 ¶ 编号可在下方全文中定位。</div>"
+        )
+    doc = docs.get(turn.doc_id or "")
+    cards: list[str] = []
+    if turn.kind == "quote":
+        by_quote_para: dict[int, list[dict[str, Any]]] = {}
+        for q in turn.quotes:
+            by_quote_para.setdefault(int(q["paragraph"]), []).append(q)
+        for n, qs in by_quote_para.items():
+            p = doc.paragraph(n) if doc else None
+            spans = (
+                [s for s in (_relative(p, q.get("start"), q.get("end")) for q in qs) if s]
+                if p
+                else []
+            )
+            cards.append(
+                _source_card(
+                    doc,
+                    n,
+                    turn_id=turn.id,
+                    doc_id=turn.doc_id,
+                    spans=spans,
+                    status="ok",
+                    copy="\n".join(paste_quote(str(q["text"]), n) for q in qs),
+                )
+            )
+        head = f"摘引 · {len(turn.quotes)} 条原文"
+    elif turn.refused:
+        for near in turn.nearest:
+            cards.append(
+                _source_card(
+                    doc,
+                    int(near["paragraph"]),
+                    turn_id=turn.id,
+                    doc_id=str(near["doc_id"]),
+                    spans=[],
+                    status="near",
+                    copy=None,
+                )
+            )
+        head = f"{REFUSAL_PHRASE}以下是最接近的段落，仅供参考"
+    else:
+        by_para: dict[int, list[dict[str, Any]]] = {}
+        for c in turn.citations:
+            by_para.setdefault(int(c["paragraph"]), []).append(c)
+        for n, cits in by_para.items():
+            p = doc.paragraph(n) if doc else None
+            spans = (
+                [
+                    s
+                    for s in (
+                        _relative(p, c.get("start"), c.get("end")) for c in cits if is_quote(c)
+                    )
+                    if s
+                ]
+                if p
+                else []
+            )
+            bad = [c for c in cits if not c["verified"]]
+            notes = []
+            for c in bad:
+                where = (
+                    f"（原文见第{c['found_in']}段）" if c.get("found_in") else "（原文中找不到）"
+                )
+                notes.append(
+                    f'<span class="sq-unver">{UNVERIFIED_LABEL}</span> '
+                    f"{esc(QUOTE_OPEN + str(c.get('quote') or '') + QUOTE_CLOSE)}{esc(where)}"
+                )
+            quoted = [c for c in cits if c["verified"] and c.get("quote")]
+            # Verified quotes are what to paste; without one, the paragraph itself.
+            copy = "\n".join(paste_quote(str(c["quote"]), n) for c in quoted) or (
+                paste_quote(p.text, n) if p else None
+            )
+            cards.append(
+                _source_card(
+                    doc,
+                    n,
+                    turn_id=turn.id,
+                    doc_id=str(cits[0]["doc_id"]),
+                    spans=spans,
+                    status="bad" if bad and not quoted else "ok",
+                    copy=copy,
+                    copy_label="复制引文" if quoted else "复制本段",
+                    note="<br>".join(notes),
+                )
+            )
+        invalid = (turn.answer or {}).get("invalid_citations") or []
+        if invalid:
+            cards.append(
+                '<div class="sq-note">回答还引用了不存在或未提供的段落：'
+                + esc("、".join(f"¶{n}" for n in invalid))
+                + "（已删除）</div>"
+            )
+        uncited = int((turn.answer or {}).get("uncited_sentences") or 0)
+        if uncited:
+            cards.append(
+                f'<div class="sq-note">有 {uncited} 句回答没有标注出处，请谨慎使用。</div>'
+            )
+        head = f"依据 · {len(by_para)} 个段落"
+    if not cards:
+        cards.append('<div class="sq-empty">这条回答没有可显示的原文段落。</div>')
+    return f'<div class="sq-sources"><div class="sq-panel-head">{esc(head)}</div>{"".join(cards)}</div>'
+
+
+# ---- where in the speech ------------------------------------------------------------
+def strip_html(doc: ParsedDocument | None, turn: Turn | None, focus: int | None = None) -> str:
+    """One cell per paragraph; cells the current answer cites are lit."""
+    if doc is None:
+        return '<div class="sq-strip sq-empty">还没有导入文档。</div>'
+    lit = set(turn.cited_paragraphs()) if turn and turn.doc_id == doc.doc_id else set()
+    near = set(turn.near_paragraphs()) if turn and turn.doc_id == doc.doc_id else set()
+    cells = []
+    for p in doc.paragraphs:
+        cls = ["sq-cell"]
+        if p.kind == "heading":
+            cls.append("sq-cell-head")
+        if p.n in lit:
+            cls.append("sq-lit")
+        elif p.n in near:
+            cls.append("sq-near")
+        if p.n == focus:
+            cls.append("sq-focus")
+        tip = f"第{p.n}段" + (f" · {p.section}" if p.section else "")
+        cells.append(
+            f'<button type="button" class="{" ".join(cls)}" title="{esc(tip)}"'
+            f"{_attrs(act='cite', turn=turn.id if turn else None, doc=doc.doc_id, para=p.n)}>"
+            f"{p.n}</button>"
+        )
+    legend = (
+        '<span class="sq-legend"><i class="sq-lit"></i>引用 <i class="sq-near"></i>最接近 '
+        '<i class="sq-cell-head"></i>标题</span>'
+    )
+    return (
+        f'<div class="sq-strip-wrap"><div class="sq-panel-head">段落分布 · 共 {len(doc.paragraphs)} 段'
+        f"{legend}</div>"
+        f'<div class="sq-strip">{"".join(cells)}</div></div>'
+    )
+
+
+def viewer_html(
+    doc: ParsedDocument | None,
+    turn: Turn | None = None,
+    focus: int | None = None,
+    span: Span | None = None,
+    nonce: int = 0,
+) -> str:
+    """The whole document with ¶ numbers: cited paragraphs tinted, their quotes marked,
+    the focused paragraph outlined (the page script scrolls it into view)."""
+    if doc is None:
+        return '<div class="sq-viewer sq-empty">还没有导入文档：请在“文档”页上传讲话稿。</div>'
+    same = turn is not None and turn.doc_id == doc.doc_id
+    cited = set(turn.cited_paragraphs()) if same and turn else set()
+    near = set(turn.near_paragraphs()) if same and turn else set()
+    marks: dict[int, list[Span]] = {}
+    if same and turn:
+        for c in turn.citations + turn.quotes:
+            if not is_quote(c):
+                continue
+            p = doc.paragraph(int(c["paragraph"]))
+            s = _relative(p, c.get("start"), c.get("end")) if p else None
+            if p and s:
+                marks.setdefault(p.n, []).append(s)
+    rows = []
+    for p in doc.paragraphs:
+        cls = ["sq-para", f"sq-kind-{p.kind}"]
+        if p.n in cited:
+            cls.append("sq-cited")
+        elif p.n in near:
+            cls.append("sq-nearp")
+        if p.n == focus:
+            cls.append("sq-focus")
+        spans = marks.get(p.n, [])
+        if p.n == focus and span is not None:
+            rel = _relative(p, span[0], span[1])
+            text = marked(p.text, [rel], "sq-mark sq-mark-focus") if rel else marked(p.text, spans)
+        else:
+            text = marked(p.text, spans)
+        rows.append(
+            f'<div class="{" ".join(cls)}" id="sq-p-{p.n}" data-para="{p.n}">'
+            f'<span class="sq-pn">¶{p.n}</span><span class="sq-pt">{text}</span></div>'
+        )
+    where = f"第{focus}段" if focus else ""
+    return (
+        f'<div class="sq-viewer" data-focus="{focus or ""}" data-nonce="{nonce}">'
+        f'<div class="sq-panel-head">全文 · {esc(doc.title)}'
+        f'<span class="sq-where">{esc(where)}</span></div>'
+        f'<div class="sq-viewer-body">{"".join(rows)}</div></div>'
+    )
