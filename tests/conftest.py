@@ -208,3 +208,26 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
     """``helpers.run_cli``: ``cli(*args, env=None, timeout=300, cwd=None)``."""
     return helpers.run_cli
+
+
+# ---- the one fake: an OpenAI-compatible LLM server on loopback ----------------------
+
+
+@pytest.fixture(scope="session")
+def fake_llm_server() -> Iterator[Any]:
+    """tests/fake_openai.py: scripted replies over real HTTP/SSE (see its docstring)."""
+    from fake_openai import MODEL, FakeOpenAI
+
+    server = FakeOpenAI(model=MODEL).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fake(fake_llm_server: Any) -> Iterator[Any]:
+    """The session's fake LLM server with an empty script and no recorded requests."""
+    fake_llm_server.reset()
+    yield fake_llm_server
+    fake_llm_server.reset()

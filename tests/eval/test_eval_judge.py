@@ -1,39 +1,19 @@
 """The optional LLM-judged faithfulness score. The LLM is faked at the protocol
-boundary: the scripted OpenAI-compatible server of tests/llm on loopback, reached by
+boundary: the scripted OpenAI-compatible server of tests/fake_openai.py on loopback, reached by
 the real ChatOpenAI from ``speechqa.factory.build_chat_model``."""
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import helpers
 import pytest
+from fake_openai import API_KEY, MODEL, FakeOpenAI
 
 from eval.judge import JUDGE_PROMPT, Judge, parse_score
 from speechqa.factory import build_chat_model
 from speechqa.settings import Settings
-
-sys.path.append(str(helpers.TESTS / "llm"))
-from fake_openai import API_KEY, MODEL, FakeOpenAI
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI(model=MODEL).start()
-    try:
-        yield fake
-    finally:
-        fake.stop()
-
-
-@pytest.fixture
-def fake(server: FakeOpenAI) -> Iterator[FakeOpenAI]:
-    server.reset()
-    yield server
-    server.reset()
 
 
 def judge_for(fake: FakeOpenAI) -> Judge:

@@ -5,7 +5,7 @@ loopback, settings that point at it, and assistants built by the real factory
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -27,31 +27,14 @@ FAST_LLM: dict[str, Any] = {
 }
 
 
-@pytest.fixture(scope="session")
-def fake_server() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(model=MODEL).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 @pytest.fixture
-def fake(fake_server: FakeOpenAI) -> Iterator[FakeOpenAI]:
-    """The session's fake server with an empty script and no recorded requests."""
-    fake_server.reset()
-    yield fake_server
-    fake_server.reset()
-
-
-@pytest.fixture
-def llm_settings(fake_server: FakeOpenAI, bundled_index: Index) -> Callable[..., Settings]:
+def llm_settings(fake_llm_server: FakeOpenAI, bundled_index: Index) -> Callable[..., Settings]:
     """``llm_settings(**llm_overrides)``: Settings of the bundled index, with the
     LLM pointed at the fake server (override ``base_url`` to point elsewhere)."""
     from speechqa.settings import Settings
 
     def make(**overrides: Any) -> Settings:
-        llm = {**FAST_LLM, "base_url": fake_server.base_url, **overrides}
+        llm = {**FAST_LLM, "base_url": fake_llm_server.base_url, **overrides}
         return Settings(store=bundled_index.settings.store, llm=llm, answer={"mode": "llm"})
 
     return make

@@ -5,19 +5,15 @@ deltas, the endpoint state, and the fallback to the extractive answer."""
 from __future__ import annotations
 
 import itertools
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import helpers
 import pytest
+from fake_openai import API_KEY, MODEL, FakeOpenAI
 from ui_harness import Served, ask, open_chat, open_tab, serve, wait_for
 
 from rag.constants import REFUSAL_PHRASE
-
-sys.path.insert(0, str(helpers.TESTS / "llm"))
-from fake_openai import API_KEY, MODEL, FakeOpenAI
 
 pytestmark = pytest.mark.browser
 QUOTE = "组织理论中心组、各级党支部集中学习30余次"
@@ -25,17 +21,8 @@ LLM_ANSWER = f"据讲话，去年「{QUOTE}」[¶3]。这些学习覆盖各级�
 
 
 @pytest.fixture(scope="module")
-def fake_llm() -> Iterator[FakeOpenAI]:
-    server = FakeOpenAI(model=MODEL).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
 def llm_server(
-    fake_llm: FakeOpenAI, bundled_index: Any, tmp_path_factory: pytest.TempPathFactory
+    fake_llm_server: FakeOpenAI, bundled_index: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Served]:
     from speechqa.settings import Settings
 
@@ -45,7 +32,7 @@ def llm_server(
         llm={
             "model": MODEL,
             "api_key": API_KEY,
-            "base_url": fake_llm.base_url,
+            "base_url": fake_llm_server.base_url,
             "timeout_s": 2.0,
             "max_retries": 1,
             "backoff_s": 0.01,
@@ -56,13 +43,6 @@ def llm_server(
         yield served
     finally:
         served.close()
-
-
-@pytest.fixture
-def fake(fake_llm: FakeOpenAI) -> Iterator[FakeOpenAI]:
-    fake_llm.reset()
-    yield fake_llm
-    fake_llm.reset()
 
 
 def status(page: Any) -> str:
