@@ -282,12 +282,22 @@ class Index:
 
     # ---- reading ---------------------------------------------------------
     def dense(
-        self, query_vector: list[float], k: int, doc_ids: list[str] | None = None, level: str = "p"
+        self,
+        query_vector: list[float],
+        k: int,
+        doc_ids: list[str] | None = None,
+        level: str | None = None,
     ) -> list[tuple[str, dict[str, Any], float]]:
-        """Top-k chunks by cosine similarity: (chunk id, metadata, similarity)."""
-        where: dict[str, Any] = {"level": level}
+        """Top-k chunks by cosine similarity: (chunk id, metadata, similarity).
+
+        Without a filter Chroma searches its HNSW index directly; a metadata filter
+        makes it pre-filter, which costs far more on a large collection."""
+        clauses: list[dict[str, Any]] = []
+        if level:
+            clauses.append({"level": level})
         if doc_ids:
-            where = {"$and": [where, {"doc_id": {"$in": doc_ids}}]}
+            clauses.append({"doc_id": {"$in": doc_ids}})
+        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         count = self.chunks_collection.count()
         if count == 0:
             return []

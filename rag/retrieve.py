@@ -63,16 +63,16 @@ class HybridSearch:
     ) -> dict[tuple[str, int], float]:
         """Best cosine per evidence paragraph over its paragraph and sentence chunks."""
         best: dict[tuple[str, int], float] = {}
-        for level, depth in (("p", k), ("s", 3 * k)):
-            for cid, meta, sim in self.index.dense(vector, depth, doc_ids, level=level):
-                if cid not in self.corpus.current_chunks:
-                    continue  # a chunk of a version that is not (or no longer) current
-                key = (str(meta["doc_id"]), int(meta["n"]))
-                p = self.corpus.paragraph(*key)
-                if p is None or p.kind not in EVIDENCE_KINDS:
-                    continue
-                if sim > best.get(key, -1.0):
-                    best[key] = sim
+        # One unfiltered query over paragraph and sentence chunks together.
+        for cid, meta, sim in self.index.dense(vector, 4 * k, doc_ids):
+            if cid not in self.corpus.current_chunks:
+                continue  # a chunk of a version that is not (or no longer) current
+            key = (str(meta["doc_id"]), int(meta["n"]))
+            p = self.corpus.paragraph(*key)
+            if p is None or p.kind not in EVIDENCE_KINDS:
+                continue
+            if sim > best.get(key, -1.0):
+                best[key] = sim
         return best
 
     def _pinned(

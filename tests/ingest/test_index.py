@@ -130,7 +130,7 @@ def test_dense_search_finds_a_paragraph_by_its_own_vector(bundled_index: Index) 
     p8 = bundled_index.get(SPEECH_ID).paragraph(8)
     assert p8 is not None
     query = bundled_index.embeddings.embed_documents([p8.text])[0]
-    hits = bundled_index.dense(query, k=3, doc_ids=[SPEECH_ID])
+    hits = bundled_index.dense(query, k=3, doc_ids=[SPEECH_ID], level="p")
     cid, meta, similarity = hits[0]
     assert meta["n"] == 8 and meta["level"] == "p"
     assert cid.startswith(f"{SPEECH_ID}:8:p:")
