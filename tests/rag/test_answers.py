@@ -64,9 +64,16 @@ def test_outline_question_quotes_the_headings(assistant: Assistant) -> None:
 
 
 def test_follow_up_uses_history(assistant: Assistant) -> None:
-    a = assistant.ask("对几人进行了函询？", history=["2022年局党组处置了几起问题线索？"])
+    # A question that points back ("那…呢") is read with the last turn …
+    a = assistant.ask("那函询了几人呢？", history=["2022年局党组处置了几起问题线索？"])
     assert a.standalone_question and "问题线索" in a.standalone_question
     assert 8 in [c.paragraph for c in a.citations]
+
+
+def test_full_question_after_another_stands_alone(assistant: Assistant) -> None:
+    # … a full question does not: the history must not drag it to the last topic.
+    a = assistant.ask("讲话人的办公电话是多少？", history=["一共开展了几次集中学习？"])
+    assert a.standalone_question is None and a.refused
 
 
 def test_result_object_contract(assistant: Assistant) -> None:
