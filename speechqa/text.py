@@ -263,8 +263,11 @@ class Folded:
         return self.index[start], self.index[end - 1] + 1
 
 
+@functools.lru_cache(maxsize=8192)
 def fold(text: str) -> Folded:
-    """NFKC, full/half-width and quote-style folding, whitespace removed."""
+    """NFKC, full/half-width and quote-style folding, whitespace removed.
+
+    Cached: answering folds the same paragraphs and sentences for every question."""
     out: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
