@@ -187,6 +187,9 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [
         "| embedding | " + " | ".join(r["embedding"] for r in rows) + " |",
         "| seconds for this size | " + " | ".join(f"{r['seconds']:.0f}" for r in rows) + " |",
+        "| load average at its start (1 min) | "
+        + " | ".join(str((r.get("loadavg_1_5_15") or ["—"])[0]) for r in rows)
+        + " |",
         "",
         "![latency against corpus size](latency.png)",
         "![throughput against corpus size](throughput.png)",
