@@ -20,6 +20,7 @@ FIGURES = (
     Figure("embed_paragraphs_per_s", "… embedding only, ¶/s"),
     Figure("indexing_paragraphs_per_s", "… indexing only (no embedding), ¶/s"),
     Figure("ingest_texts_per_s", "ingest, texts embedded/s"),
+    Figure("raw_texts_per_s", "embedder alone, same texts and configuration, texts/s"),
     Figure("texts_embedded", "texts embedded", 0),
     Figure("ingest_s", "ingest, s"),
     Figure("ingest_projected_s", "ingest with real embedding (projected), s", 0),
@@ -106,11 +107,13 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
     ] or [r for r in result["sizes"] if r["ours"].get("embedding") == "real"]
     ratio: float | None = None
     at: int | None = None
-    if raw and real_rows:
+    if real_rows:
         row = real_rows[-1]
         at = row["size"]
         got = row["ours"].get("ingest_texts_per_s")
-        ratio = float(raw["texts_per_s"]) / got if got else None
+        # Prefer the same-configuration rate measured right before this ingest.
+        ceiling = row["ours"].get("raw_texts_per_s") or (raw or {}).get("texts_per_s")
+        ratio = float(ceiling) / got if got and ceiling else None
     out.append(
         {
             "name": "ingest within 1.5× of the embedder's raw throughput (raw ÷ ingest, texts/s)",
@@ -214,12 +217,19 @@ def markdown(result: dict[str, Any]) -> str:
         best = float(emb["best"]["texts_per_s"])
         for r in rows:
             got = r["ours"].get("ingest_texts_per_s")
+            same = r["ours"].get("raw_texts_per_s")
             if r["embedding"] == "real" and got:
                 lines.append(
-                    f"- {r['size']} docs: our ingest embedded {got:.1f} texts/s end to end, "
-                    f"the best raw configuration {best:.1f} texts/s: raw ÷ ingest = "
-                    f"{best / got:.2f}; {r['ours']['embed_s'] / r['ours']['ingest_s'] * 100:.0f}% "
-                    "of ingest time is spent in the embedder."
+                    f"- {r['size']} docs: our ingest embedded {got:.1f} texts/s end to end; "
+                    + (
+                        f"the embedder alone, same configuration, same texts, measured just "
+                        f"before: {same:.1f} texts/s (raw ÷ ingest = {same / got:.2f}); "
+                        if same
+                        else ""
+                    )
+                    + f"the grid's best {best:.1f} texts/s (÷ ingest = {best / got:.2f}); "
+                    f"{r['ours']['embed_s'] / r['ours']['ingest_s'] * 100:.0f}% of ingest time "
+                    "is spent in the embedder."
                 )
         lines.append("")
     notes = _notes(result)
