@@ -188,10 +188,17 @@ class Index:
         """Make ``doc`` the current version of its doc_id, embedding only new text."""
         stats = UpsertStats()
         chunks = doc.chunks()
+        old = self.record(doc.doc_id)
+        if old is not None and old.hash == doc.hash:
+            # The record is written only after all its chunks, so an unchanged record
+            # means every chunk is stored: no need to scan the chunk collection.
+            stats.skipped = len(chunks)
+            if progress:
+                progress(len(chunks))
+            return stats
         wanted = {c.id for c in chunks}
         col = self.chunks_collection
         existing = set(col.get(where={"doc_id": doc.doc_id}, include=[])["ids"])
-        old = self.record(doc.doc_id)
         new = [c for c in chunks if c.id not in existing]
         stats.skipped = len(chunks) - len(new)
         if new:
@@ -208,25 +215,25 @@ class Index:
                 )
         if progress and not new:
             progress(len(chunks))
-        if old is None or old.hash != doc.hash or new:
-            stats.changed = True
-            self._docs.upsert(
-                ids=[doc.doc_id],
-                embeddings=[_NO_VECTOR],
-                documents=[doc.text],
-                metadatas=[
-                    {
-                        "title": doc.title,
-                        "format": doc.format,
-                        "hash": doc.hash,
-                        "paragraphs": len(doc.paragraphs),
-                        "chunks": len(chunks),
-                        "source": source,
-                        "encoding": encoding,
-                        "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                    }
-                ],
-            )
+        # The switch: from this upsert on, readers see the new version.
+        stats.changed = True
+        self._docs.upsert(
+            ids=[doc.doc_id],
+            embeddings=[_NO_VECTOR],
+            documents=[doc.text],
+            metadatas=[
+                {
+                    "title": doc.title,
+                    "format": doc.format,
+                    "hash": doc.hash,
+                    "paragraphs": len(doc.paragraphs),
+                    "chunks": len(chunks),
+                    "source": source,
+                    "encoding": encoding,
+                    "ingested_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                }
+            ],
+        )
         stale = sorted(existing - wanted)
         if stale:
             col.delete(ids=stale)
