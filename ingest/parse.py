@@ -12,6 +12,7 @@ import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from speechqa.text import split_sentences
@@ -97,6 +98,12 @@ class ParsedDocument:
         return self.paragraphs[n - 1] if 1 <= n <= len(self.paragraphs) else None
 
     def chunks(self) -> list[Chunk]:
+        return list(self._chunks)
+
+    @cached_property
+    def _chunks(self) -> tuple[Chunk, ...]:
+        # Ingest and the corpus ask for the chunks several times; sentence splitting
+        # and hashing are the cost.
         out: list[Chunk] = []
         for p in self.paragraphs:
             out.append(_chunk(p, "p", p.start, p.end, self.text))
@@ -104,7 +111,7 @@ class ParsedDocument:
             if len(spans) > 1:
                 for i, (s, e) in enumerate(spans):
                     out.append(_chunk(p, f"s{i}", s, e, self.text))
-        return out
+        return tuple(out)
 
 
 def content_hash(text: str) -> str:

@@ -16,9 +16,10 @@ from speechqa.errors import DocumentError
 
 from .load import LoadedDocument, load_bytes, load_path
 from .parse import ParsedDocument, parse, slugify
-from .store import Index
+from .store import Incoming, Index
 
 DEFAULT_SPEECH = "speech-2023-party-discipline.txt"
+WRITE_BATCH_CHUNKS = 5000
 
 
 def default_speech_path() -> Path:
@@ -75,15 +76,30 @@ def ingest_loaded(
         if progress:
             progress(min(done, total), total)
 
-    summary = IngestSummary(doc_ids=tuple(ids))
-    for loaded, doc in zip(docs, parsed, strict=True):
-        stats = index.upsert(doc, source=loaded.source, encoding=loaded.encoding, progress=tick)
-        summary.documents += 1
-        summary.paragraphs += len(doc.paragraphs)
+    summary = IngestSummary(doc_ids=tuple(ids), documents=len(parsed))
+    summary.paragraphs = sum(len(p.paragraphs) for p in parsed)
+    incoming = [Incoming(p, d.source, d.encoding) for d, p in zip(docs, parsed, strict=True)]
+    for group in _groups(incoming):
+        stats = index.write(group, tick)
         summary.embedded += stats.embedded
         summary.skipped += stats.skipped
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _groups(incoming: list[Incoming]) -> list[list[Incoming]]:
+    """Whole documents in groups of about WRITE_BATCH_CHUNKS chunks: few Chroma
+    calls, and the vectors of one group at a time in memory."""
+    groups: list[list[Incoming]] = [[]]
+    size = 0
+    for item in incoming:
+        n = len(item.doc.chunks())
+        if groups[-1] and size + n > WRITE_BATCH_CHUNKS:
+            groups.append([])
+            size = 0
+        groups[-1].append(item)
+        size += n
+    return groups
 
 
 def ingest_paths(

@@ -25,7 +25,7 @@ class Corpus:
     docs: dict[str, ParsedDocument]
     paragraphs: list[Paragraph]  # every paragraph of every document, in order
     evidence: list[int]  # positions in ``paragraphs`` that retrieval may return
-    current_chunks: frozenset[str]
+    chunk_owner: dict[str, tuple[str, int]]  # current chunk id -> (doc_id, ¶n)
     chunk_at: dict[tuple[str, int, int, int], str]  # (doc_id, n, start, end) -> chunk id
     _bm25: Any = None
     _idf: dict[str, float] = field(default_factory=dict)
@@ -40,7 +40,7 @@ class Corpus:
             docs={d.doc_id: d for d in docs},
             paragraphs=paragraphs,
             evidence=evidence,
-            current_chunks=frozenset(chunk_at.values()),
+            chunk_owner={c.id: (c.doc_id, c.n) for d in docs for c in d.chunks()},
             chunk_at=chunk_at,
         )
         corpus._pos = {(p.doc_id, p.n): i for i, p in enumerate(paragraphs)}

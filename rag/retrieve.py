@@ -64,10 +64,10 @@ class HybridSearch:
         """Best cosine per evidence paragraph over its paragraph and sentence chunks."""
         best: dict[tuple[str, int], float] = {}
         # One unfiltered query over paragraph and sentence chunks together.
-        for cid, meta, sim in self.index.dense(vector, 4 * k, doc_ids):
-            if cid not in self.corpus.current_chunks:
+        for cid, sim in self.index.dense(vector, 4 * k, doc_ids):
+            key = self.corpus.chunk_owner.get(cid)
+            if key is None:
                 continue  # a chunk of a version that is not (or no longer) current
-            key = (str(meta["doc_id"]), int(meta["n"]))
             p = self.corpus.paragraph(*key)
             if p is None or p.kind not in EVIDENCE_KINDS:
                 continue

@@ -136,6 +136,21 @@ def _profile_cold(cmd_args: list[str], out: Path, name: str) -> dict[str, Any]:
     }
 
 
+def raw_grid(work: Path, quick: bool) -> dict[str, Any]:
+    """The embedder alone, one worker process per thread count."""
+    cpus = os.cpu_count() or 1
+    rows: list[dict[str, Any]] = []
+    rss = 0.0
+    for threads in [None] if quick else sorted({1, cpus}):
+        raw_file = work / f"raw-{threads}.json"
+        cmd = _worker("raw", "--result", str(raw_file), *(["--quick"] if quick else []))
+        got = _run_worker(cmd + (["--threads", str(threads)] if threads else []), raw_file, 3600)
+        rows += got["grid"]
+        rss = max(rss, float(got["peak_rss_mb"]))
+    best = max(rows, key=lambda r: float(r["texts_per_s"]))
+    return {"cpu_count": cpus, "grid": rows, "best": best, "peak_rss_mb": rss}
+
+
 def cold_asks(
     store: Path, baseline_dir: Path | None, runs: int, profiles: Path | None, size: int
 ) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -320,12 +335,7 @@ def run_bench(
     try:
         if "raw" not in skip:
             say("raw embedder throughput (threads × batch)")
-            raw_file = work / "raw.json"
-            result["embedder"] = _run_worker(
-                _worker("raw", "--result", str(raw_file), *(["--quick"] if quick else [])),
-                raw_file,
-                timeout=3600,
-            )
+            result["embedder"] = raw_grid(work, quick)
         for size in sizes:
             size_started = time.perf_counter()
             load_at_start = machine()["loadavg_1_5_15"]

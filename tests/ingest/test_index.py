@@ -131,11 +131,10 @@ def test_dense_search_finds_a_paragraph_by_its_own_vector(bundled_index: Index) 
     assert p8 is not None
     query = bundled_index.embeddings.embed_documents([p8.text])[0]
     hits = bundled_index.dense(query, k=3, doc_ids=[SPEECH_ID], level="p")
-    cid, meta, similarity = hits[0]
-    assert meta["n"] == 8 and meta["level"] == "p"
+    cid, similarity = hits[0]
     assert cid.startswith(f"{SPEECH_ID}:8:p:")
     assert similarity == pytest.approx(1.0, abs=1e-3)
-    assert [m["level"] for _, m, _ in hits] == ["p", "p", "p"]
+    assert [cid.split(":")[2] for cid, _ in hits] == ["p", "p", "p"]
     assert bundled_index.dense(query, k=3, doc_ids=["no-such-doc"]) == []
 
 
@@ -360,7 +359,7 @@ def test_sentence_transformers_builds_its_own_collection_offline(
     p8 = expected.paragraph(8)
     assert p8 is not None
     top = index.dense(index.embeddings.embed_documents([p8.text])[0], k=1)
-    assert top[0][1]["n"] == 8
+    assert top[0][0].startswith(f"{SPEECH_ID}:8:p:")
 
 
 # ---- interrupted ingest ------------------------------------------------------------
