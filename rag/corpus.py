@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from ingest.parse import Paragraph, ParsedDocument
+from ingest.store import Index
 from speechqa.text import tokenize
 
 # Headings and salutations give a section its context; they are not evidence.
@@ -32,7 +33,16 @@ class Corpus:
     _pos: dict[tuple[str, int], int] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, docs: list[ParsedDocument]) -> Corpus:
+    def from_index(cls, index: Index) -> Corpus:
+        return cls.build(index.load(), index.stored_tokens())
+
+    @classmethod
+    def build(
+        cls, docs: list[ParsedDocument], tokens: dict[str, list[list[str]]] | None = None
+    ) -> Corpus:
+        """The corpus of ``docs``; ``tokens`` (per paragraph, by document content
+        hash: Index.stored_tokens) saves tokenizing again; documents without
+        them are tokenized here."""
         paragraphs = [p for d in docs for p in d.paragraphs]
         evidence = [i for i, p in enumerate(paragraphs) if p.kind in EVIDENCE_KINDS]
         chunk_at = {(c.doc_id, c.n, c.start, c.end): c.id for d in docs for c in d.chunks()}
@@ -44,13 +54,19 @@ class Corpus:
             chunk_at=chunk_at,
         )
         corpus._pos = {(p.doc_id, p.n): i for i, p in enumerate(paragraphs)}
-        corpus._index()
+        corpus._index(tokens or {})
         return corpus
 
-    def _index(self) -> None:
+    def _index(self, stored: dict[str, list[list[str]]]) -> None:
         import bm25s
 
-        tokens = [tokenize(self.paragraphs[i].text) for i in self.evidence]
+        tokens = []
+        for i in self.evidence:
+            p = self.paragraphs[i]
+            doc = self.docs[p.doc_id]
+            have = stored.get(doc.hash)
+            fits = have is not None and len(have) == len(doc.paragraphs)
+            tokens.append(have[p.n - 1] if have is not None and fits else tokenize(p.text))
         self._bm25 = bm25s.BM25()
         if tokens:
             self._bm25.index(tokens, show_progress=False)

