@@ -71,14 +71,17 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
             except UnicodeDecodeError as exc:
                 raise DocumentError(
                     f"{name}: starts with a {enc} byte-order mark but is not valid {enc} "
-                    f"(byte {exc.start}); re-save it as UTF-8."
+                    f"(byte {exc.start}); re-save it as UTF-8.",
+                    zh=f"{name}：文件开头标明是 {enc} 编码，但内容不是有效的 {enc}"
+                    f"（第 {exc.start} 字节）；请另存为 UTF-8 后重新上传。",
                 ) from None
     if b"\x00" in data:
         text = _utf16_without_bom(data)
         if text is not None:
             return text, "utf-16"
         raise DocumentError(
-            f"{name}: looks like a binary file, not text; give a .txt, .md or .docx speech."
+            f"{name}: looks like a binary file, not text; give a .txt, .md or .docx speech.",
+            zh=f"{name}：看起来是二进制文件，不是文本；请上传 .txt、.md 或 .docx 格式的讲话稿。",
         )
     try:
         return data.decode("utf-8"), "utf-8"
@@ -89,10 +92,15 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         raise DocumentError(
             f"{name}: cannot decode byte {exc.start} as UTF-8, GBK/GB18030 or UTF-16; "
-            "re-save the file as UTF-8."
+            "re-save the file as UTF-8.",
+            zh=f"{name}：第 {exc.start} 字节无法按 UTF-8、GBK/GB18030 或 UTF-16 解码；"
+            "请另存为 UTF-8 后重新上传。",
         ) from None
     if _printable_ratio(text) < 0.98:
-        raise DocumentError(f"{name}: decodes to unreadable text; re-save the file as UTF-8.")
+        raise DocumentError(
+            f"{name}: decodes to unreadable text; re-save the file as UTF-8.",
+            zh=f"{name}：解码后是乱码；请另存为 UTF-8 后重新上传。",
+        )
     # GBK is a subset of GB18030; report the narrower name when it fits.
     try:
         data.decode("gbk")
@@ -110,7 +118,8 @@ def _docx_text(data: bytes, name: str) -> tuple[str, str]:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise DocumentError(
-            f"{name}: not a valid .docx file ({type(exc).__name__}); open and re-save it in Word."
+            f"{name}: not a valid .docx file ({type(exc).__name__}); open and re-save it in Word.",
+            zh=f"{name}：不是有效的 .docx 文件；请用 Word 打开后重新保存再上传。",
         ) from None
     # A soft line break inside a Word paragraph is not a new paragraph: ¶n counts
     # Word paragraphs, so it becomes a space.
@@ -137,10 +146,14 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise DocumentError(
-            f"{name}: unsupported file type '{suffix or '(none)'}'; give a .txt, .md or .docx file."
+            f"{name}: unsupported file type '{suffix or '(none)'}'; give a .txt, .md or .docx file.",
+            zh=f"{name}：不支持的文件类型“{suffix or '（无扩展名）'}”；请上传 .txt、.md 或 .docx 文件。",
         )
     if not data.strip():
-        raise DocumentError(f"{name}: the file is empty; give a speech with text in it.")
+        raise DocumentError(
+            f"{name}: the file is empty; give a speech with text in it.",
+            zh=f"{name}：文件是空的；请上传有正文的讲话稿。",
+        )
     if suffix == ".docx":
         text, title = _docx_text(data, name)
         encoding = "docx"
@@ -149,7 +162,10 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
         text = normalize_newlines(text)
         title = _md_title(text) if suffix == ".md" else ""
     if not text.strip():
-        raise DocumentError(f"{name}: every line is blank; give a speech with text in it.")
+        raise DocumentError(
+            f"{name}: every line is blank; give a speech with text in it.",
+            zh=f"{name}：每一行都是空白；请上传有正文的讲话稿。",
+        )
     return LoadedDocument(
         text=text,
         format=suffix[1:],

@@ -48,7 +48,10 @@ class IngestSummary:
 def prepare(loaded: LoadedDocument, doc_id: str | None = None) -> ParsedDocument:
     parsed = parse(loaded.text, loaded.format, doc_id or slugify(loaded.source), loaded.title)
     if not parsed.paragraphs:
-        raise DocumentError(f"{loaded.source}: every line is blank; give a speech with text in it.")
+        raise DocumentError(
+            f"{loaded.source}: every line is blank; give a speech with text in it.",
+            zh=f"{loaded.source}：每一行都是空白；请上传有正文的讲话稿。",
+        )
     return parsed
 
 

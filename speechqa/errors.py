@@ -7,9 +7,20 @@ from __future__ import annotations
 
 
 class SpeechQAError(Exception):
-    """Base of every error a user may see; ``str(err)`` is the one-line message."""
+    """Base of every error a user may see; ``str(err)`` is the one-line message
+    (English, for the CLI and logs); ``zh``, when given, is the same message in
+    Chinese for the web chat."""
 
     exit_code = 1
+
+    def __init__(self, message: str, *, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
+
+    @property
+    def chinese(self) -> str:
+        """The message for the web chat: the Chinese one if there is one."""
+        return self.zh or str(self)
 
 
 class InputError(SpeechQAError):
@@ -45,8 +56,8 @@ class EmptyIndexError(SpeechQAError):
 class LLMError(SpeechQAError):
     """The LLM endpoint failed; ``retryable`` says whether another try may help."""
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retryable: bool = False, zh: str | None = None) -> None:
+        super().__init__(message, zh=zh)
         self.retryable = retryable
 
 

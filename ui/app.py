@@ -139,7 +139,7 @@ def docs_table_html(backend: Backend) -> str:
     try:
         records = backend.assistant.documents()
     except SpeechQAError as exc:
-        return f'<div class="sq-empty">{esc(str(exc))}</div>'
+        return f'<div class="sq-empty">{esc(exc.chinese)}</div>'
     if not records:
         return '<div class="sq-empty">索引中还没有文档。</div>'
     rows = "".join(
@@ -195,9 +195,9 @@ def _fail(exc: BaseException) -> str:
     if isinstance(exc, EmptyIndexError):
         return "还没有导入任何讲话稿：请在“文档”页上传，或在终端运行 speechqa ingest。"
     if isinstance(exc, DocumentError):
-        return f"无法导入：{exc}"
+        return f"无法导入：{exc.chinese}"
     if isinstance(exc, SpeechQAError):
-        return str(exc)
+        return exc.chinese
     log.exception("unexpected error in the web chat")
     return f"出现意外错误（{type(exc).__name__}），请重试；若反复出现，请联系管理员查看服务日志。"
 
@@ -357,7 +357,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             try:
                 feedback.append(settings.store, turn, rating)
             except SpeechQAError as exc:
-                _warn(str(exc))
+                _warn(exc.chinese)
                 return (skip,) * 7
             _info("已记录您的评价，谢谢！如愿意，可在下方补充说明。")
             label = f"对“{turn.question[:30]}”的回答{'有帮助' if rating == 'up' else '没帮助'}：补充说明（可选）"
@@ -377,7 +377,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             try:
                 feedback.append(settings.store, turn, target[1], comment)  # type: ignore[arg-type]
             except SpeechQAError as exc:
-                _warn(str(exc))
+                _warn(exc.chinese)
                 return gr.skip(), gr.skip(), gr.skip()
             _info("已收到补充说明，谢谢！")
         return gr.Row(visible=False), "", None

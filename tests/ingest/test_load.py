@@ -189,3 +189,7 @@ def test_uploaded_bad_bytes_name_the_upload(name: str, data: bytes, what: str) -
         load_bytes(data, upload)
     assert upload in str(err.value)
     assert what in str(err.value)
+    # The web chat shows the Chinese form: one line, naming the upload, saying what to do.
+    zh = err.value.chinese
+    assert err.value.zh is not None and zh.startswith(f"{upload}：")
+    assert "\n" not in zh and "请" in zh

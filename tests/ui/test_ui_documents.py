@@ -149,7 +149,15 @@ def test_upload_errors_are_messages_not_tracebacks(
     bad.write_bytes(b"%PDF-1.4 not a speech")
     upload(page, bad)
     wait_for(lambda: "Only .txt, .md, .docx allowed" in toast_text(page), what="type message")
+
+    # A file our loader refuses: its message in Chinese, naming the file.
+    binary = tmp_path / "扫描件.txt"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    upload(page, binary)
+    wait_for(lambda: "二进制文件" in toast_text(page), what="binary-file message")
+    assert "扫描件.txt" in toast_text(page) and "binary" not in toast_text(page)
     assert "太长" not in doc_table(page) and "讲话.pdf" not in doc_table(page)
+    assert "扫描件" not in doc_table(page)
     assert "Traceback" not in page.inner_text("body")
     assert page.log.dialogs == []
 
