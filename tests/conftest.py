@@ -37,13 +37,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,57 +144,20 @@ def bundled_index(bundled_ingest: BundledIngest) -> Index:
 # ---- chroma server ----------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _heartbeat(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2) as resp:
-            return bool(resp.status == 200)
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real ``chroma run`` on a free loopback port; yields its URL."""
     data = tmp_path_factory.mktemp("chroma-server")
-    port = _free_port()
+    port = helpers.free_port()
     url = f"http://127.0.0.1:{port}"
-    log_path = data.parent / f"{data.name}.log"
     chroma = helpers.BIN / "chroma"
     assert chroma.exists(), f"{chroma} missing: chromadb is not installed in the venv"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=helpers.subprocess_env(),
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not _heartbeat(url):
-            if proc.poll() is not None:
-                pytest.fail(
-                    f"chroma run exited with {proc.returncode}:\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"chroma run did not answer {url} in 60 s:\n{log_path.read_text(errors='replace')[-3000:]}"
-                )
-            time.sleep(0.2)
+    cmd = [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
+    log_path = data.parent / f"{data.name}.log"
+    with helpers.running(
+        cmd, lambda: helpers.http_ok(f"{url}/api/v2/heartbeat"), log_path, "chroma run"
+    ):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=15)
 
 
 # ---- CLI ----------------------------------------------------------------------

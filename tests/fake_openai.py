@@ -40,13 +40,6 @@ API_KEY = "sk-test-SECRET-123"
 MODEL = "fake-model"
 
 
-def closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Recorded:
     """One request as the server saw it."""

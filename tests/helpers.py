@@ -4,11 +4,18 @@ sys.path through the root conftest), or use the ``cli`` fixture for :func:`run_c
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
-from collections.abc import Mapping
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
@@ -95,3 +102,55 @@ def assert_one_line_error(
     for needle in needles:
         assert needle in line, f"{needle!r} not in {line!r}"
     return line
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_ok(url: str, body: Callable[[bytes], bool] | None = None) -> bool:
+    """Whether ``url`` answers 200 (and, given ``body``, with a body it accepts)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            return bool(resp.status == 200) and (body is None or body(resp.read()))
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@contextlib.contextmanager
+def running(
+    cmd: list[str], ready: Callable[[], bool], log_path: Path, what: str, timeout: float = 60
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start the server ``cmd`` (output to ``log_path``), wait until ``ready()``,
+    and stop it afterwards; a server that exits or is not ready in time fails
+    the test with the end of its log."""
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            cmd,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=subprocess_env(),
+        )
+    try:
+        deadline = time.monotonic() + timeout
+        while not ready():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                state = (
+                    f"exited with {proc.returncode}"
+                    if proc.poll() is not None
+                    else f"was not ready in {timeout:.0f} s"
+                )
+                pytest.fail(f"{what} {state}:\n{log_path.read_text(errors='replace')[-3000:]}")
+            time.sleep(0.2)
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)

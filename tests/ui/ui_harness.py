@@ -3,7 +3,6 @@ port and the page actions of a user (ask, open a tab, wait)."""
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,12 +29,6 @@ ARTIFACTS = helpers.ROOT / "artifacts" / "ui"
 VIEWPORT = {"width": 1440, "height": 900}
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Served:
     url: str
@@ -56,7 +49,7 @@ def serve(settings: Settings, index: Index, login: tuple[str, str] | None = None
     demo, url = launch(
         settings,
         host="127.0.0.1",
-        port=free_port(),
+        port=helpers.free_port(),
         login=login,
         assistant=assistant,
         block=False,
