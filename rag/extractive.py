@@ -81,6 +81,13 @@ class ExtractiveAnswerer:
         self.corpus = corpus
         self.index = index
         self.cfg = cfg
+        self._covers: dict[str, Coverage] = {}
+
+    def _coverage(self, question: str) -> Coverage:
+        """One Coverage per question: answering asks for it three times."""
+        if question not in self._covers:
+            self._covers[question] = Coverage(question, self.corpus)
+        return self._covers[question]
 
     def _paragraphs(self, retrieval: Retrieval, doc_id: str) -> list[Paragraph]:
         out = []
@@ -103,7 +110,7 @@ class ExtractiveAnswerer:
         """
         if any(h.pinned for h in retrieval.hits):
             return 1.0
-        cov = Coverage(question, self.corpus)
+        cov = self._coverage(question)
         paragraphs = self._paragraphs(retrieval, doc_id)
         if not paragraphs or not cov.words:
             return 0.0
@@ -132,7 +139,7 @@ class ExtractiveAnswerer:
         return False
 
     def _sentences(self, question: str, retrieval: Retrieval, doc_id: str) -> list[Sentence]:
-        cov = Coverage(question, self.corpus)
+        cov = self._coverage(question)
         doc = self.corpus.docs[doc_id]
         paragraphs = self._paragraphs(retrieval, doc_id)
         sentences: list[Sentence] = []
@@ -157,7 +164,7 @@ class ExtractiveAnswerer:
 
     def _clause(self, question: str, sent: Sentence) -> tuple[int, int] | None:
         """The shortest run of clauses that holds as much of the question as the sentence."""
-        cov = Coverage(question, self.corpus)
+        cov = self._coverage(question)
         bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(sent.text)]
         if bounds[-1] != len(sent.text):
             bounds.append(len(sent.text))
