@@ -1,7 +1,11 @@
 """The index: Chroma through langchain-chroma, one pair of collections per embedder.
 
 * ``sq-chunks-<embedder>``: paragraph and sentence chunks with their vectors.
-* ``sq-docs-<embedder>``: one record per document holding its full text.
+* ``sq-docs-<embedder>``: one record per document holding its full text (and
+  its paragraphs' BM25 tokens).
+* ``sq-vectors-<embedder>``: one vector per distinct text, keyed by the text's
+  hash: the cache that keeps unchanged text from being embedded twice. Deleting
+  a document leaves its entries, so its text comes back without embedding.
 
 The document record is the switch that makes a version visible: chunks of a new
 version are written first, then the record is replaced in one upsert, then the
@@ -19,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+import numpy as np
 
 from speechqa.errors import EmbedderMismatchError, StoreError, UnknownDocumentError
 from speechqa.settings import Settings
@@ -144,6 +150,12 @@ class Index:
             self._docs = self.client.get_or_create_collection(
                 name=f"sq-docs-{key}", embedding_function=None, metadata={"schema": SCHEMA_VERSION}
             )
+            self._cache = self.client.get_or_create_collection(
+                name=f"sq-vectors-{key}",
+                embedding_function=None,
+                metadata=meta,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
         except Exception as exc:
             raise StoreError(
                 f"cannot open the Chroma collections ({type(exc).__name__}: {exc}); "
@@ -256,16 +268,20 @@ class Index:
                 todo.append(item)
         if not todo:
             return stats
-        # Chunks already stored under these doc_ids: an older version's, or those an
-        # interrupted ingest wrote before its record switch.
-        existing = self._chunk_ids_of([item.doc.doc_id for item in todo])
+        # Chunks already stored under the doc_ids that have a record: the old
+        # version's, and any an interrupted ingest wrote before its record switch.
+        # A document without a record is not looked up (a metadata filter scans
+        # the whole collection): chunks an interrupted first ingest left behind
+        # are overwritten when their text is the same, and otherwise stay
+        # invisible to readers, which trust only the record's ids.
+        existing = self._chunk_ids_of([i.doc.doc_id for i in todo if i.doc.doc_id in old])
         chunks = [c for item in todo for c in item.doc.chunks()]
         new = [c for c in chunks if c.id not in existing]
         stats.skipped += len(chunks) - len(new)
         if progress:
             progress(len(chunks) - len(new))
         if new:
-            vectors = self._vectors_for(new, progress)
+            vectors = self._vectors_for(new, existing, progress)
             stats.embedded = len(vectors.fresh)
             stats.skipped += len(new) - stats.embedded
             step = self._batch_limit()
@@ -301,6 +317,8 @@ class Index:
 
     def _chunk_ids_of(self, doc_ids: list[str]) -> set[str]:
         ids: set[str] = set()
+        if not doc_ids:
+            return ids
         for i in range(0, len(doc_ids), 500):
             part = doc_ids[i : i + 500]
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
@@ -325,24 +343,28 @@ class Index:
 
     @dataclass
     class _Vectors:
-        by_hash: dict[str, list[float]]
+        # float32 arrays, as Chroma returns and takes them: converting the reused
+        # ones to Python floats took a tenth of indexing at 1,000 documents.
+        by_hash: dict[str, np.ndarray]
         fresh: set[str]
 
-    def _vectors_for(self, chunks: list[Chunk], progress: Callable[[int], None] | None) -> _Vectors:
-        """Vectors for ``chunks``: reused from any chunk with the same text, else embedded."""
+    def _vectors_for(
+        self, chunks: list[Chunk], existing: set[str], progress: Callable[[int], None] | None
+    ) -> _Vectors:
+        """Vectors for ``chunks``: from the vector cache (one row per distinct text,
+        keyed by its hash), else from this document's stored chunks, else embedded.
+
+        The cache is read by id. Looking vectors up in the chunk collection by a
+        ``text_hash`` filter instead returned every copy of a shared sentence and
+        grew with the corpus: 23 s for 500 hashes at 1,000 documents."""
         hashes = sorted({c.text_hash for c in chunks})
-        by_hash: dict[str, list[float]] = {}
-        for i in range(0, len(hashes), 500):
-            got = self.chunks_collection.get(
-                where={"text_hash": {"$in": hashes[i : i + 500]}},
-                include=["metadatas", "embeddings"],
-            )
-            for meta, vec in zip(
-                got["metadatas"] or [],
-                got["embeddings"] if got["embeddings"] is not None else [],
-                strict=True,
-            ):
-                by_hash.setdefault(str(meta["text_hash"]), [float(x) for x in vec])
+        by_hash = self._cached(hashes)
+        # Stores written before the cache have vectors only in chunks; a changed
+        # document's own old chunks carry the hash prefix in their ids.
+        wanted = {h[:16]: h for h in hashes if h not in by_hash}
+        old = [cid for cid in existing if cid.rsplit(":", 1)[-1] in wanted]
+        for cid, vec in self.vectors_of(old).items():
+            by_hash.setdefault(wanted[cid.rsplit(":", 1)[-1]], np.asarray(vec, dtype=np.float32))
         todo: dict[str, str] = {}
         for c in chunks:
             if c.text_hash not in by_hash:
@@ -355,10 +377,30 @@ class Index:
             part = items[i : i + batch]
             vecs = self.embeddings.embed_documents([t for _, t in part])
             for (h, _), v in zip(part, vecs, strict=True):
-                by_hash[h] = v
+                by_hash[h] = np.asarray(v, dtype=np.float32)
             if progress:
                 progress(len(part))
+        # Into the cache before any chunk uses them: a crash after this point
+        # costs no embedding on the retry.
+        self._remember({h: by_hash[h] for h in wanted.values()})
         return Index._Vectors(by_hash=by_hash, fresh=set(todo))
+
+    def _cached(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        step = self._batch_limit()
+        for i in range(0, len(hashes), step):
+            got = self._cache.get(ids=hashes[i : i + step], include=["embeddings"])
+            embs = got["embeddings"] if got["embeddings"] is not None else []
+            for h, vec in zip(got["ids"], embs, strict=True):
+                found[h] = np.asarray(vec, dtype=np.float32)
+        return found
+
+    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
+        items = list(vectors.items())
+        step = self._batch_limit()
+        for i in range(0, len(items), step):
+            part = items[i : i + step]
+            self._cache.upsert(ids=[h for h, _ in part], embeddings=[v for _, v in part])
 
     # ---- reading ---------------------------------------------------------
     def dense(

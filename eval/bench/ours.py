@@ -91,7 +91,9 @@ def _ingest(
         seconds += time.perf_counter() - started
         paragraphs += summary_.paragraphs
         if len(docs) > INGEST_BATCH_DOCS:
-            log(f"ours: ingested {i + len(batch)}/{len(docs)} documents")
+            log(
+                f"ours: ingested {i + len(batch)}/{len(docs)} documents ({seconds:.0f} s in ingest)"
+            )
     bench.table = {}
     return seconds, paragraphs, prof
 
@@ -324,13 +326,17 @@ def run(cfg: WorkerConfig) -> dict[str, Any]:
     versions = [changed(victim), victim]
     one_changed: list[float] = []
     bench.reset()
-    # An even number of runs: the store ends with the original text again.
+    # An even number of runs: the store ends with the original text again. Only
+    # the first run embeds: later ones find both versions' texts in the cache.
+    first_embedded = 0
     for r in range(re_runs * 2):
         started = time.perf_counter()
         ingest_loaded(index, [versions[r % 2].loaded()])
         one_changed.append(time.perf_counter() - started)
+        if r == 0:
+            first_embedded = bench.real_texts
     out.update(summary("reingest_one_changed", one_changed, "s"))
-    out["reingest_one_changed_embedded"] = bench.real_texts / max(1, len(one_changed))
+    out["reingest_one_changed_embedded"] = first_embedded
     runs["reingest_one_changed"] = len(one_changed)
 
     out["peak_rss_mb"] = peak_rss_mb()

