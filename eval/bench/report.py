@@ -264,13 +264,15 @@ def _notes(result: dict[str, Any]) -> list[str]:
             f"The machine was busy (load {load} on {cpus} CPUs) while measuring: latencies that "
             "include query embedding are inflated by CPU contention."
         )
+    # One line per message, with the sizes it came from.
+    sizes_of: dict[tuple[str, str], list[str]] = {}
     for r in result["sizes"]:
         for side in ("ours", "baseline"):
             for key in ("server_note", "cold_ask_error", "answer_note"):
-                if r[side].get(key) and not (
-                    key == "answer_note" and r["size"] != result["sizes"][0]["size"]
-                ):
-                    notes.append(f"{side}, size {r['size']}: {r[side][key]}")
+                if r[side].get(key):
+                    sizes_of.setdefault((side, str(r[side][key])), []).append(str(r["size"]))
+    for (side, message), sizes in sizes_of.items():
+        notes.append(f"{side}, size {', '.join(sizes)}: {message}")
     return notes
 
 
