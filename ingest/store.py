@@ -174,8 +174,26 @@ class Index:
         return self.vectors._collection
 
     # ---- documents -------------------------------------------------------
+    def _records(self, ids: list[str] | None, include: list[str]) -> dict[str, list[Any]]:
+        """Document records, all or by id, a page at a time: one get of tens of
+        thousands of rows exceeds SQLite's variable limit inside Chroma."""
+        out: dict[str, list[Any]] = {"ids": [], "metadatas": [], "documents": []}
+        step = self._batch_limit()
+        offset = 0
+        while True:
+            if ids is not None:
+                got = self._docs.get(ids=ids[offset : offset + step], include=include)
+            else:
+                got = self._docs.get(limit=step, offset=offset, include=include)
+            out["ids"] += got["ids"]
+            out["metadatas"] += got.get("metadatas") or []
+            out["documents"] += got.get("documents") or []
+            offset += step
+            if (ids is not None and offset >= len(ids)) or (ids is None and len(got["ids"]) < step):
+                return out
+
     def documents(self) -> list[DocRecord]:
-        got = self._docs.get(include=["metadatas"])
+        got = self._records(None, ["metadatas"])
         records = [_record(i, m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
         return sorted(records, key=lambda r: r.ingested_at)
 
@@ -190,28 +208,23 @@ class Index:
         wanted = list(doc_ids) if doc_ids is not None else None
         if wanted == []:
             return []
-        got = (
-            self._docs.get(ids=wanted, include=["metadatas", "documents"])
-            if wanted
-            else self._docs.get(include=["metadatas", "documents"])
-        )
+        got = self._records(wanted, ["metadatas", "documents"])
         if wanted:
             missing = sorted(set(wanted) - set(got["ids"]))
             if missing:
-                known = (
-                    ", ".join(got_ids for got_ids in self._docs.get(include=[])["ids"]) or "none"
-                )
+                known = ", ".join(self._records(None, [])["ids"]) or "none"
                 raise UnknownDocumentError(
                     f"document '{missing[0]}' is not in the index (have: {known}); "
                     "see 'speechqa docs' or ingest it first."
                 )
-        docs = []
-        for doc_id, meta, text in zip(
-            got["ids"], got["metadatas"] or [], got["documents"] or [], strict=True
-        ):
-            docs.append(parse(text or "", str(meta["format"]), doc_id, str(meta["title"])))
-        order = {r.doc_id: i for i, r in enumerate(self.documents())}
-        return sorted(docs, key=lambda d: order.get(d.doc_id, 0))
+        rows = sorted(
+            zip(got["ids"], got["metadatas"], got["documents"], strict=True),
+            key=lambda row: str((row[1] or {}).get("ingested_at", "")),
+        )
+        return [
+            parse(text or "", str(meta["format"]), doc_id, str(meta["title"]))
+            for doc_id, meta, text in rows
+        ]
 
     def stored_tokens(self, doc_ids: Iterable[str] | None = None) -> dict[str, list[list[str]]]:
         """The BM25 tokens of each paragraph stored at ingest, keyed by the
@@ -220,7 +233,7 @@ class Index:
         wanted = list(doc_ids) if doc_ids is not None else None
         if wanted == []:
             return {}
-        got = self._docs.get(ids=wanted, include=["metadatas"])
+        got = self._records(wanted, ["metadatas"])
         key = tokenizer_key()
         out: dict[str, list[list[str]]] = {}
         for meta in got["metadatas"] or []:

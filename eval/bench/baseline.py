@@ -73,11 +73,18 @@ class PlainPipeline:
     def stored_chunks(self) -> list[Any]:
         from langchain_core.documents import Document
 
-        got = self.store.get(include=["documents", "metadatas"])
-        return [
-            Document(page_content=text or "", metadata=dict(meta or {}))
-            for text, meta in zip(got["documents"], got["metadatas"], strict=True)
-        ]
+        # A page at a time: a single get of 100k chunks exceeds SQLite's variable
+        # limit inside Chroma (the first 10,000-document run died on it).
+        out: list[Any] = []
+        page = 5000
+        while True:
+            got = self.store.get(limit=page, offset=len(out), include=["documents", "metadatas"])
+            out += [
+                Document(page_content=text or "", metadata=dict(meta or {}))
+                for text, meta in zip(got["documents"], got["metadatas"], strict=True)
+            ]
+            if len(got["ids"]) < page:
+                return out
 
     def build_retrievers(self, chunks: list[Any]) -> None:
         from langchain_classic.retrievers import EnsembleRetriever

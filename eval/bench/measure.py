@@ -355,17 +355,22 @@ def run_bench(
             base: dict[str, Any] = {}
             if "baseline" not in skip:
                 say(f"size {size}: plain LangChain baseline")
-                base = _run_worker(
-                    _worker("baseline", *common, "--result", str(store / "baseline.json")),
-                    store / "baseline.json",
-                    timeout=6 * 3600,
-                )
+                try:
+                    base = _run_worker(
+                        _worker("baseline", *common, "--result", str(store / "baseline.json")),
+                        store / "baseline.json",
+                        timeout=6 * 3600,
+                    )
+                except RuntimeError as exc:
+                    # Our numbers for this size still count; the report says what failed.
+                    say(f"size {size}: {exc}")
+                    base = {"error": str(exc)}
             if "cold" not in skip:
                 say(f"size {size}: cold asks")
                 runs = 1 if quick or size >= 1000 else max(1, repeats)
                 cold_ours, cold_base = cold_asks(
                     Path(ours["store"]),
-                    store / "baseline" if base else None,
+                    store / "baseline" if base and "error" not in base else None,
                     runs,
                     profiles if size in (sizes[0], sizes[-1]) and not quick else None,
                     size,

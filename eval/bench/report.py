@@ -268,7 +268,7 @@ def _notes(result: dict[str, Any]) -> list[str]:
     sizes_of: dict[tuple[str, str], list[str]] = {}
     for r in result["sizes"]:
         for side in ("ours", "baseline"):
-            for key in ("server_note", "cold_ask_error", "answer_note"):
+            for key in ("server_note", "cold_ask_error", "answer_note", "error"):
                 if r[side].get(key):
                     sizes_of.setdefault((side, str(r[side][key])), []).append(str(r["size"]))
     for (side, message), sizes in sizes_of.items():

@@ -3,6 +3,8 @@ precomputed-vector embedder, ratios and targets."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -100,3 +102,30 @@ def test_ratios_and_targets_from_a_result() -> None:
     assert by_name["retrieval p95 at 1,000 documents"]["met"] is True
     assert by_name["re-ingest of an unchanged 1,000-document corpus (p50)"]["met"] is False
     assert by_name["retrieval p95 at 10,000 documents"]["measured"] is None
+
+
+def test_a_failing_baseline_worker_leaves_our_numbers_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first 10,000-document run lost 30 minutes of our measurements when the
+    baseline's worker died: now the size is still reported, with the failure."""
+    from eval.bench import measure
+
+    real_run = measure._run_worker
+
+    def baseline_dies(cmd: list[str], result: Path, timeout: float) -> dict[str, Any]:
+        if cmd[3] == "baseline":
+            raise RuntimeError("benchmark worker baseline failed with exit 1")
+        return real_run(cmd, result, timeout)
+
+    monkeypatch.setattr(measure, "_run_worker", baseline_dies)
+    out = tmp_path / "bench"
+    result = measure.run_bench([1], out, repeats=1, quick=True, skip=("raw", "cold", "server"))
+    row = result["sizes"][0]
+    assert row["ours"]["recall_at_1"] > 0 and row["ours"]["retrieval_p95_ms"] > 0
+    assert row["baseline"] == {"error": "benchmark worker baseline failed with exit 1"}
+    saved = json.loads((out / "bench.json").read_text(encoding="utf-8"))
+    assert saved["sizes"][0]["ours"]["recall_at_1"] == row["ours"]["recall_at_1"]
+    assert "baseline, size 1: benchmark worker baseline failed" in (out / "bench.md").read_text(
+        encoding="utf-8"
+    )

@@ -310,6 +310,14 @@ def test_a_batch_larger_than_one_write_group_lands_whole(
     again = ingest_paths(index, paths, MAX)
     assert (again.embedded, again.skipped) == (0, sum(len(d.chunks()) for d in docs))
 
+    # Reading every record goes a page at a time (Chroma's SQLite caps one get).
+    monkeypatch.setattr(index, "_batch_limit", lambda: 2)
+    ids = [d.doc_id for d in docs]
+    assert sorted(r.doc_id for r in index.documents()) == sorted(ids)
+    assert [d.doc_id for d in index.load()] == [r.doc_id for r in index.documents()]
+    assert sorted(d.doc_id for d in index.load(ids)) == sorted(ids)
+    assert sorted(index.stored_tokens()) == sorted(d.hash for d in docs)
+
 
 def test_bm25_tokens_are_stored_with_the_record_and_reused(
     tmp_store: Settings,
