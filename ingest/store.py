@@ -205,9 +205,18 @@ class Index:
 
     def load(self, doc_ids: Iterable[str] | None = None) -> list[ParsedDocument]:
         """Parsed documents (all, or the given ids); unknown ids raise."""
+        return self.load_with_tokens(doc_ids)[0]
+
+    def load_with_tokens(
+        self, doc_ids: Iterable[str] | None = None
+    ) -> tuple[list[ParsedDocument], dict[str, list[list[str]]]]:
+        """Parsed documents as :meth:`load`, and from the same read the BM25 tokens
+        of each paragraph stored at ingest, keyed by the document's content hash
+        (so they only ever meet the text they were made from), when this
+        tokenizer made them."""
         wanted = list(doc_ids) if doc_ids is not None else None
         if wanted == []:
-            return []
+            return [], {}
         got = self._records(wanted, ["metadatas", "documents"])
         if wanted:
             missing = sorted(set(wanted) - set(got["ids"]))
@@ -221,25 +230,17 @@ class Index:
             zip(got["ids"], got["metadatas"], got["documents"], strict=True),
             key=lambda row: str((row[1] or {}).get("ingested_at", "")),
         )
-        return [
+        docs = [
             parse(text or "", str(meta["format"]), doc_id, str(meta["title"]))
             for doc_id, meta, text in rows
         ]
-
-    def stored_tokens(self, doc_ids: Iterable[str] | None = None) -> dict[str, list[list[str]]]:
-        """The BM25 tokens of each paragraph stored at ingest, keyed by the
-        document's content hash (so they can only ever meet the text they were
-        made from), when this tokenizer made them."""
-        wanted = list(doc_ids) if doc_ids is not None else None
-        if wanted == []:
-            return {}
-        got = self._records(wanted, ["metadatas"])
         key = tokenizer_key()
-        out: dict[str, list[list[str]]] = {}
-        for meta in got["metadatas"] or []:
-            if (meta or {}).get("tokenizer") == key:
-                out[str(meta["hash"])] = json.loads(str(meta["tokens"]))
-        return out
+        tokens = {
+            str(meta["hash"]): json.loads(str(meta["tokens"]))
+            for _, meta, _ in rows
+            if (meta or {}).get("tokenizer") == key
+        }
+        return docs, tokens
 
     def get(self, doc_id: str) -> ParsedDocument:
         return self.load([doc_id])[0]
@@ -322,7 +323,7 @@ class Index:
         return stats
 
     def _hashes(self, doc_ids: list[str]) -> dict[str, str]:
-        got = self._docs.get(ids=doc_ids, include=["metadatas"])
+        got = self._records(doc_ids, ["metadatas"])
         return {
             i: str((m or {}).get("hash", ""))
             for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)

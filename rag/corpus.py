@@ -34,14 +34,14 @@ class Corpus:
 
     @classmethod
     def from_index(cls, index: Index) -> Corpus:
-        return cls.build(index.load(), index.stored_tokens())
+        return cls.build(*index.load_with_tokens())
 
     @classmethod
     def build(
         cls, docs: list[ParsedDocument], tokens: dict[str, list[list[str]]] | None = None
     ) -> Corpus:
         """The corpus of ``docs``; ``tokens`` (per paragraph, by document content
-        hash: Index.stored_tokens) saves tokenizing again; documents without
+        hash: Index.load_with_tokens) saves tokenizing again; documents without
         them are tokenized here."""
         paragraphs = [p for d in docs for p in d.paragraphs]
         evidence = [i for i, p in enumerate(paragraphs) if p.kind in EVIDENCE_KINDS]

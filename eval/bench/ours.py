@@ -237,8 +237,7 @@ def run(cfg: WorkerConfig) -> dict[str, Any]:
     load_s, build_s = [], []
     for _ in range(build_runs):
         t0 = time.perf_counter()
-        parsed = index.load()
-        tokens = index.stored_tokens()
+        parsed, tokens = index.load_with_tokens()
         t1 = time.perf_counter()
         Corpus.build(parsed, tokens)
         build_s.append(time.perf_counter() - t1)

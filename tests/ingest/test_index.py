@@ -316,7 +316,7 @@ def test_a_batch_larger_than_one_write_group_lands_whole(
     assert sorted(r.doc_id for r in index.documents()) == sorted(ids)
     assert [d.doc_id for d in index.load()] == [r.doc_id for r in index.documents()]
     assert sorted(d.doc_id for d in index.load(ids)) == sorted(ids)
-    assert sorted(index.stored_tokens()) == sorted(d.hash for d in docs)
+    assert sorted(index.load_with_tokens()[1]) == sorted(d.hash for d in docs)
 
 
 def test_bm25_tokens_are_stored_with_the_record_and_reused(
@@ -331,7 +331,7 @@ def test_bm25_tokens_are_stored_with_the_record_and_reused(
     index = open_index(tmp_store, e5_embeddings)
     ingest_paths(index, [speech_copy], MAX)
     doc = index.get(SPEECH_ID)
-    stored = index.stored_tokens()
+    stored = index.load_with_tokens()[1]
     assert list(stored) == [doc.hash]
     assert stored[doc.hash] == [text.tokenize(p.text) for p in doc.paragraphs]
 
@@ -347,7 +347,7 @@ def test_bm25_tokens_are_stored_with_the_record_and_reused(
     # Tokens from another tokenizer (another jieba, other domain words) are not used.
     monkeypatch.setattr(text, "tokenizer_key", lambda: "another-tokenizer")
     monkeypatch.setattr("ingest.store.tokenizer_key", lambda: "another-tokenizer")
-    assert index.stored_tokens() == {}
+    assert index.load_with_tokens()[1] == {}
     assert Corpus.from_index(index).bm25(query, None, 5) == fresh.bm25(query, None, 5)
 
 
