@@ -31,5 +31,6 @@ def test_markdown_is_ready_to_paste(assistant: Assistant) -> None:
 
 def test_json_shape(assistant: Assistant) -> None:
     d = assistant.quote("三会一课").to_dict()
-    assert set(d) == {"topic", "doc_id", "quotes", "concordance"}
+    assert set(d) == {"topic", "doc_id", "title", "quotes", "concordance"}
+    assert d["title"] == assistant.corpus.docs[str(d["doc_id"])].title
     assert d["concordance"][0]["count"] >= 1
