@@ -31,6 +31,7 @@ from speechqa.settings import Settings
 from speechqa.text import tokenize, tokenizer_key
 
 from .embed import SpeechEmbeddings
+from .lock import writes
 from .parse import Chunk, ParsedDocument, parse
 
 SCHEMA_VERSION = "1"
@@ -257,6 +258,7 @@ class Index:
         """Make ``doc`` the current version of its doc_id, embedding only new text."""
         return self.write([Incoming(doc, source, encoding)], progress)
 
+    @writes
     def write(
         self, batch: Sequence[Incoming], progress: Callable[[int], None] | None = None
     ) -> UpsertStats:
@@ -345,6 +347,7 @@ class Index:
         except Exception:  # older servers do not say: Chroma's long-standing default
             return 1000
 
+    @writes
     def delete(self, doc_id: str) -> int:
         if self.record(doc_id) is None:
             self.load([doc_id])  # raises UnknownDocumentError with the known ids
