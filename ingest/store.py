@@ -11,7 +11,9 @@ The document record is the switch that makes a version visible: chunks of a new
 version are written first, then the record is replaced in one upsert, then the
 chunks only the old version used are deleted. Readers only trust chunks whose ids
 the current record produces, so no reader ever sees a half-updated document and
-an interrupted ingest leaves the previous version intact.
+an interrupted ingest leaves the previous version intact. Writes hold the store's
+lock shared (:mod:`ingest.lock`) so that ``speechqa gc`` (:mod:`ingest.maintenance`),
+which holds it exclusive, never sees a write half way.
 """
 
 from __future__ import annotations
