@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 from rag.constants import PROMPT_VERSION
 
 from .judge import JUDGE_VERSION
-from .run import RANK_DEPTH, Outcome, aggregate, by_kind, extras
-from .thresholds import GateCheck
+from .run import RANK_DEPTH, Outcome, aggregate, by_document, by_kind, by_split, extras
+from .thresholds import GateCheck, gate_passed
 
 if TYPE_CHECKING:
     from ingest.store import Index
     from speechqa.settings import Settings
+
+    from .manifest import Manifest
 
 _SECRET_WORDS = ("key", "auth", "password", "token", "secret")
 
@@ -73,7 +75,10 @@ def build(
     questions_file: Path,
     thresholds_file: Path,
     judged: bool,
+    manifest: Manifest | None = None,
 ) -> dict[str, Any]:
+    """The run's summary; ``questions_file`` is the question file, or the manifest of a
+    manifest run (whose question sets are then listed under "manifest")."""
     hashes = {}
     for doc in docs:
         record = index.record(doc)
@@ -83,6 +88,8 @@ def build(
         "metrics": aggregate(outcomes),
         **extras(outcomes),
         "by_kind": by_kind(outcomes),
+        "by_split": by_split(outcomes),
+        "by_document": by_document(outcomes),
         "counts": {
             "questions": len(outcomes),
             "answerable": sum(o.question.answerable for o in outcomes),
@@ -92,7 +99,7 @@ def build(
             "failed": sum(not o.passed for o in outcomes),
         },
         "gate": {
-            "passed": all(c.passed for c in checks),
+            "passed": gate_passed(checks),
             "thresholds_file": str(thresholds_file),
             "checks": [c.to_dict() for c in checks],
         },
@@ -117,4 +124,31 @@ def build(
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "questions_file": str(questions_file),
         "questions_sha256": file_sha256(questions_file),
+        "manifest": None if manifest is None else manifest_stamp(manifest, outcomes, hashes),
+    }
+
+
+def manifest_stamp(
+    manifest: Manifest, outcomes: Sequence[Outcome], hashes: dict[str, str | None]
+) -> dict[str, Any]:
+    """What a manifest run was made of: each document with its split and indexed
+    hash, each question set with its split, size and sha256."""
+    sizes: dict[str, int] = {}
+    for o in outcomes:
+        sizes[o.question.source] = sizes.get(o.question.source, 0) + 1
+    return {
+        "path": str(manifest.path),
+        "documents": [
+            {"id": d.id, "split": d.split, "title": d.title, "hash": hashes.get(d.id)}
+            for d in manifest.documents
+        ],
+        "question_sets": [
+            {
+                "path": str(qs.path),
+                "split": qs.split,
+                "questions": sizes.get(str(qs.path), 0),
+                "sha256": file_sha256(qs.path),
+            }
+            for qs in manifest.question_sets
+        ],
     }

