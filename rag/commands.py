@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from speechqa.cli import print_json, settings_from_args
+from speechqa.cli import positive_int, print_json, settings_from_args
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -20,7 +20,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("quote", parents=[common], help="verbatim passages on a topic, with ¶n")
     p.add_argument("topic")
     p.add_argument("--doc", metavar="DOC")
-    p.add_argument("--limit", type=int, default=5, help="most passages (default 5)")
+    p.add_argument("--limit", type=positive_int, default=5, help="most passages (default 5)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--markdown", action="store_true", help="「…」（第n段） lines ready to paste")
@@ -36,7 +36,7 @@ def _settings(args: argparse.Namespace):
     overrides = {}
     if getattr(args, "mode", None):
         overrides["answer.mode"] = args.mode
-    if getattr(args, "top_k", None):
+    if getattr(args, "top_k", None) is not None:
         overrides["retrieval.top_k"] = args.top_k
     args.settings_overrides = overrides
     return settings_from_args(args)

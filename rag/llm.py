@@ -7,25 +7,29 @@ the exception's kind. The API key never appears in a message.
 
 from __future__ import annotations
 
+import queue
 import re
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from ingest.parse import ParsedDocument
-from speechqa.errors import LLMError
+from speechqa.errors import LLMError, LLMUncheckedError
 from speechqa.settings import LLMSettings
 
+from .cite import normalize_citations
 from .constants import (
     CITATION_RE,
     CONDENSE_PROMPT,
     CONTEXT_HEADER,
     CONTEXT_PARAGRAPH,
     QUESTION_TEMPLATE,
-    REFUSAL_PHRASE,
+    REFUSAL_RE,
     SYSTEM_PROMPT,
 )
 from .retrieve import Retrieval
@@ -100,15 +104,81 @@ def classify(exc: BaseException) -> LLMError:
     return LLMError(f"大模型服务的响应无法解析（{kind}）。", retryable=True)
 
 
+def cited_numbers(text: str) -> set[int]:
+    """Paragraph numbers cited in ``text`` (after normalising citation variants)."""
+    return {
+        int(n)
+        for m in CITATION_RE.finditer(normalize_citations(text))
+        for n in _NUMBER.findall(m[1])
+    }
+
+
+def is_refusal(text: str, allowed: set[int]) -> bool:
+    """The model says the speech does not answer: no citation of a paragraph it was
+    given, and a refusal in any of its usual wordings (constants.REFUSAL_RE)."""
+    return not cited_numbers(text) & allowed and REFUSAL_RE.search(text) is not None
+
+
+def _deadline_error(cfg: LLMSettings) -> LLMError:
+    return LLMError(
+        f"大模型服务在 {cfg.deadline_s:g} 秒内没有给出完整回答（可调大 SPEECHQA_LLM_DEADLINE_S）。"
+    )
+
+
 class LLMAnswerer:
-    def __init__(self, model: BaseChatModel, cfg: LLMSettings) -> None:
+    """``deadline`` (time.monotonic() seconds) bounds everything one answer does, the
+    rewrite of a follow-up included; by default ``cfg.deadline_s`` from now."""
+
+    def __init__(
+        self, model: BaseChatModel, cfg: LLMSettings, deadline: float | None = None
+    ) -> None:
         self.model = model
         self.cfg = cfg
+        self.deadline = time.monotonic() + cfg.deadline_s if deadline is None else deadline
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def _bounded(self, produce: Callable[[float], Iterable[Any]]) -> Iterator[Any]:
+        """Items of ``produce(timeout)``, read in a worker thread so that the deadline
+        holds even while the HTTP client waits for bytes or a stream drips slowly.
+        A worker left behind ends at its own read timeout; its items are dropped."""
+        remaining = self.remaining()
+        if remaining <= 0:
+            raise _deadline_error(self.cfg)
+        timeout = min(self.cfg.timeout_s, remaining)
+        items: queue.Queue[tuple[str, Any]] = queue.Queue()
+        abandoned = threading.Event()
+
+        def work() -> None:
+            try:
+                for item in produce(timeout):
+                    if abandoned.is_set():
+                        return
+                    items.put(("item", item))
+                items.put(("end", None))
+            except BaseException as exc:
+                items.put(("error", exc))
+
+        threading.Thread(target=work, name="llm-call", daemon=True).start()
+        try:
+            while True:
+                try:
+                    kind, item = items.get(timeout=max(0.0, self.remaining()))
+                except queue.Empty:
+                    raise _deadline_error(self.cfg) from None
+                if kind == "end":
+                    return
+                if kind == "error":
+                    raise item
+                yield item
+        finally:
+            abandoned.set()
 
     def _stream_once(self, messages: list[BaseMessage]) -> Iterator[str]:
         finish = None
         got = False
-        for chunk in self.model.stream(messages):
+        for chunk in self._bounded(lambda t: self.model.stream(messages, timeout=t)):
             meta = getattr(chunk, "response_metadata", {}) or {}
             finish = meta.get("finish_reason") or finish
             text = chunk.content if isinstance(chunk.content, str) else ""
@@ -141,17 +211,19 @@ class LLMAnswerer:
                     text += delta
                     yield delta
                 # Citations of paragraphs it was not given are dropped later: they do not count.
-                cited = {int(n) for m in CITATION_RE.finditer(text) for n in _NUMBER.findall(m[1])}
-                if REFUSAL_PHRASE not in text and not cited & context.allowed:
-                    raise LLMError(
-                        "大模型回答没有引用所给段落的 [¶n]。",
-                        retryable=True,
+                if not cited_numbers(text) & context.allowed and not is_refusal(
+                    text, context.allowed
+                ):
+                    raise LLMUncheckedError(
+                        "大模型的回答没有引用所给段落的 [¶n]，无法核对。", retryable=True
                     )
                 return
             except Exception as exc:
                 err = classify(exc)
                 if not err.retryable or attempt == self.cfg.max_retries:
                     raise err from None
+                if self.remaining() <= delay:
+                    raise err from None  # no time for another try: the last reason stands
                 yield RESTART
                 time.sleep(delay)
                 delay *= 2
@@ -161,7 +233,11 @@ class LLMAnswerer:
             history="\n".join(f"用户：{h}" for h in history), question=question
         )
         try:
-            out = self.model.invoke([HumanMessage(prompt)])
+            out = next(
+                iter(
+                    self._bounded(lambda t: [self.model.invoke([HumanMessage(prompt)], timeout=t)])
+                )
+            )
         except Exception as exc:
             raise classify(exc) from None
         text = out.content if isinstance(out.content, str) else ""

@@ -70,12 +70,22 @@ class HybridSearch:
         self, vector: list[float], doc_ids: list[str] | None, k: int
     ) -> dict[tuple[str, int], float]:
         """Best cosine per evidence paragraph over its paragraph and sentence chunks."""
+        # One unfiltered query over paragraph and sentence chunks together. Only
+        # chunks a current record owns count, and the first 4k of them are used,
+        # as a store without stale chunks would give; when chunks of an old
+        # version or an interrupted ingest crowd the top, the query is repeated
+        # wider, so they never take the places of current paragraphs.
+        want = 4 * k
+        fetch = want
+        while True:
+            got = self.index.dense(vector, fetch, doc_ids)
+            owned = [(cid, sim) for cid, sim in got if cid in self.corpus.chunk_owner]
+            if len(owned) >= want or len(got) < fetch or fetch >= self.cfg.overfetch_limit:
+                break
+            fetch = min(4 * fetch, self.cfg.overfetch_limit)
         best: dict[tuple[str, int], float] = {}
-        # One unfiltered query over paragraph and sentence chunks together.
-        for cid, sim in self.index.dense(vector, 4 * k, doc_ids):
-            key = self.corpus.chunk_owner.get(cid)
-            if key is None:
-                continue  # a chunk of a version that is not (or no longer) current
+        for cid, sim in owned[:want]:
+            key = self.corpus.chunk_owner[cid]
             p = self.corpus.paragraph(*key)
             if p is None or p.kind not in EVIDENCE_KINDS:
                 continue

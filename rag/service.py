@@ -14,16 +14,29 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.store import DocRecord, Index
-from speechqa.errors import ConfigError, EmptyIndexError, LLMError, UnknownDocumentError
+from speechqa.errors import (
+    ConfigError,
+    EmptyIndexError,
+    InputError,
+    LLMError,
+    LLMUncheckedError,
+    UnknownDocumentError,
+)
 from speechqa.factory import LLM_NOT_CONFIGURED
 from speechqa.settings import AnswerMode, Settings
 from speechqa.text import content_words
 
-from .cite import verify
-from .constants import LLM_FALLBACK_NOTICE, REFUSAL_NEAREST_INTRO, REFUSAL_PHRASE, cite
+from .cite import normalize_citations, verify
+from .constants import (
+    LLM_FALLBACK_NOTICE,
+    LLM_UNCHECKED_NOTICE,
+    REFUSAL_NEAREST_INTRO,
+    REFUSAL_PHRASE,
+    cite,
+)
 from .corpus import Corpus
 from .extractive import Coverage, ExtractiveAnswerer
-from .llm import RESTART, LLMAnswerer, build_context
+from .llm import RESTART, LLMAnswerer, build_context, is_refusal
 from .quote import QuoteResult, concordance, find_quotes, terms_of
 from .result import Answer, Nearest
 from .retrieve import HybridSearch, Retrieval
@@ -51,6 +64,8 @@ class Assistant:
         self.chat_model = chat_model
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._checked = 0.0
         self.llm_state = "ready" if chat_model is not None else "not configured"
 
     # ---- corpus ----------------------------------------------------------
@@ -58,8 +73,27 @@ class Assistant:
     def corpus(self) -> Corpus:
         with self._lock:
             if self._corpus is None:
+                # Stamp first: a write that lands during the load bumps it again.
+                self._generation = self._read_generation()
                 self._corpus = Corpus.from_index(self.index)
             return self._corpus
+
+    def _read_generation(self) -> str | None:
+        reader = getattr(self.index, "generation", None)
+        return reader() if callable(reader) else None
+
+    def sync(self, min_interval_s: float = 0.25) -> None:
+        """Notice documents written or deleted by another process (the CLI while the
+        web chat runs): one read of the store's generation stamp, at most every
+        ``min_interval_s``; the corpus is reloaded on its next use when it changed."""
+        now = time.monotonic()
+        if self._corpus is None or now - self._checked < min_interval_s:
+            return
+        self._checked = now
+        generation = self._read_generation()
+        with self._lock:
+            if self._corpus is not None and generation != self._generation:
+                self._corpus = None
 
     def refresh(self) -> None:
         """Reload after documents were added or deleted."""
@@ -67,6 +101,7 @@ class Assistant:
             self._corpus = None
 
     def documents(self) -> list[DocRecord]:
+        self.sync()
         return self.index.documents()
 
     def _doc_filter(self, doc: str | None) -> list[str] | None:
@@ -85,23 +120,53 @@ class Assistant:
     # ---- parts -------------------------------------------------------------
     def search(self, question: str, doc: str | None = None, k: int | None = None) -> Retrieval:
         return HybridSearch(self.index, self.corpus, self.settings.retrieval).search(
-            question, self._doc_filter(doc), k
+            self._clip_query(question), self._doc_filter(doc), k
         )
 
-    def standalone(self, question: str, history: list[str] | None, mode: str) -> str:
+    def check_question(self, question: str, what: str = "question") -> str:
+        """``question`` stripped, or an InputError when it is empty or over the cap."""
+        question = question.strip()
+        if not question:
+            if what == "topic":
+                raise ConfigError("the topic is empty; give a word or phrase to quote.")
+            raise ConfigError("the question is empty; type a question about the speech.")
+        cap = self.settings.answer.max_question_chars
+        if len(question) > cap:
+            noun, zh = ("topic", "主题词") if what == "topic" else ("question", "问题")
+            raise InputError(
+                f"the {noun} has {len(question)} characters, over the {cap}-character limit; "
+                f"shorten it (or raise SPEECHQA_ANSWER_MAX_QUESTION_CHARS).",
+                zh=f"{zh}有 {len(question)} 个字，超过了 {cap} 字的上限；请精简后再提问。",
+            )
+        return question
+
+    def _clip_query(self, text: str) -> str:
+        """What retrieval embeds is never longer than a question may be: a rewritten
+        follow-up keeps its end (the new question), whatever the history added."""
+        cap = self.settings.answer.max_question_chars
+        return text if len(text) <= cap else text[-cap:]
+
+    def standalone(
+        self,
+        question: str,
+        history: list[str] | None,
+        mode: str,
+        llm: LLMAnswerer | None = None,
+    ) -> str:
         """Rewrite a follow-up so it stands alone (the LLM when it is used, else a rule)."""
         if not history:
             return question
         if mode == "llm" and self.chat_model is not None:
             try:
-                return LLMAnswerer(self.chat_model, self.settings.llm).condense(question, history)
+                llm = llm or LLMAnswerer(self.chat_model, self.settings.llm)
+                return self._clip_query(llm.condense(question, history))
             except LLMError:
                 pass  # the rule below still gives retrieval the topic
         q = question.strip()
         # Only a question that points back ("那…呢", "它…") or names almost nothing
         # ("集中学习呢？") leans on the last turn; a full question stands alone.
         if len(content_words(q)) <= 1 or _ANAPHORA.search(q):
-            return f"{history[-1].strip()} {q}"
+            return self._clip_query(f"{history[-1].strip()} {q}")
         return question
 
     def _refusal(self, answer: Answer, retrieval: Retrieval, doc_id: str | None) -> Answer:
@@ -136,12 +201,13 @@ class Assistant:
         """Answer ``question``; ``k`` overrides the number of paragraphs retrieved."""
         started = time.perf_counter()
         mode = mode or self.settings.answer.mode
-        question = question.strip()
-        if not question:
-            raise ConfigError("the question is empty; type a question about the speech.")
+        question = self.check_question(question)
+        self.sync()
         if mode == "llm" and self.chat_model is None:
             raise ConfigError(LLM_NOT_CONFIGURED)
-        standalone = self.standalone(question, history, mode)
+        # One deadline for everything the LLM does for this answer.
+        llm = LLMAnswerer(self.chat_model, self.settings.llm) if mode == "llm" else None
+        standalone = self.standalone(question, history, mode, llm)
         t0 = time.perf_counter()
         retrieval = self.search(standalone, doc, k)
         t1 = time.perf_counter()
@@ -160,8 +226,7 @@ class Assistant:
         extractive = ExtractiveAnswerer(self.corpus, self.index, self.settings.answer)
         answer.answerability = extractive.answerability(standalone, retrieval, doc_id)
         text, allowed = "", set()
-        if mode == "llm":
-            llm = LLMAnswerer(self.chat_model, self.settings.llm)
+        if llm is not None:
             context = build_context(
                 self.corpus.docs[doc_id], retrieval, self.settings.llm.context_chars
             )
@@ -173,8 +238,18 @@ class Assistant:
                         continue
                     text += delta
                     yield Event("delta", delta)
+                text = normalize_citations(text)
                 allowed = context.allowed
                 self.llm_state = "ready"
+                if is_refusal(text, allowed):
+                    text = REFUSAL_PHRASE
+            except LLMUncheckedError as err:
+                # The service answered: it is not failing, its answer is unusable.
+                self.llm_state = "ready"
+                answer.notice = LLM_UNCHECKED_NOTICE.format(reason=str(err))
+                answer.mode = "extractive"
+                text = ""
+                yield Event("restart")
             except LLMError as err:
                 self.llm_state = "failing"
                 answer.notice = LLM_FALLBACK_NOTICE.format(reason=str(err))
@@ -192,7 +267,9 @@ class Assistant:
         if REFUSAL_PHRASE in text or not text:
             answer = self._refusal(answer, retrieval, doc_id)
         else:
-            checked = verify(text, self.corpus.docs[doc_id], allowed)
+            checked = verify(
+                text, self.corpus.docs[doc_id], allowed, mark_uncited=answer.mode == "llm"
+            )
             answer.answer = checked.text
             answer.citations = checked.citations
             answer.invalid_citations = checked.invalid
@@ -212,9 +289,8 @@ class Assistant:
 
     def quote(self, topic: str, *, doc: str | None = None, limit: int = 5) -> QuoteResult:
         """Verbatim passages on ``topic`` and a concordance of its terms."""
-        topic = topic.strip()
-        if not topic:
-            raise ConfigError("the topic is empty; give a word or phrase to quote.")
+        topic = self.check_question(topic, "topic")
+        self.sync()
         retrieval = HybridSearch(self.index, self.corpus, self.settings.retrieval).search(
             topic, self._doc_filter(doc), max(limit, self.settings.retrieval.top_k)
         )

@@ -10,10 +10,73 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from speechqa.errors import SpeechQAError
+from speechqa.errors import ConfigError, SpeechQAError
 from speechqa.settings import Settings
+
+# Where each settings field can be given on the command line, for error messages.
+_FLAGS = {
+    "retrieval.top_k": "--top-k",
+    "store": "--store",
+    "chroma_url": "--chroma-url",
+    "embedder.provider": "--embedder",
+    "embedder.model": "--embedder-model",
+    "ui.host": "--host",
+    "ui.port": "--port",
+    "answer.mode": "--mode",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with the CLI's error contract: one line, exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"speechqa: error: {message}; see '{self.prog} --help'.\n")
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1; give 1 or more")
+    return value
+
+
+def settings_error(exc: Exception) -> ConfigError:
+    """One line naming the setting, the value given and what is allowed, from a
+    pydantic ValidationError (only its first problem: fix one, rerun)."""
+    errors = exc.errors() if hasattr(exc, "errors") else []
+    if not errors:
+        return ConfigError(f"invalid settings ({exc}); see speechqa/settings.py.")
+    first = errors[0]
+    loc = ".".join(str(x) for x in first.get("loc", ()))
+    env = "SPEECHQA_" + loc.replace(".", "_").upper()
+    flag = _FLAGS.get(loc)
+    where = f"{flag} / {env}" if flag else env
+    value = first.get("input")
+    shown = "(missing)" if isinstance(value, dict) else repr(value)
+    allowed = str(first.get("msg", "invalid value")).rstrip(".")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return ConfigError(
+        f"setting {loc} ({where}) = {shown}: {allowed[:1].lower() + allowed[1:]}{more}; "
+        "fix the value or unset it.",
+        zh=f"设置 {loc}（{where}）的值 {shown} 无效：{allowed}；请改正或删除该设置。",
+    )
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """``Settings`` from the environment and ``overrides``, or a one-line ConfigError."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise settings_error(exc) from None
+
 
 # Modules that add subcommands: each has register(subparsers, common).
 COMMAND_MODULES = (
@@ -59,12 +122,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for key, value in getattr(args, "settings_overrides", {}).items():
         group, _, field = key.partition(".")
         if value is not None:
-            overrides.setdefault(group, {})[field] = value
-    return Settings(**overrides)
+            if field:
+                overrides.setdefault(group, {})[field] = value
+            else:
+                overrides[group] = value
+    return load_settings(**overrides)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="speechqa",
         description="讲话问答：cited answers and verbatim quotes from Chinese speeches.",
     )
@@ -87,11 +153,34 @@ def print_json(data: object) -> None:
 
 
 def fail(message: str, code: int) -> int:
-    sys.stderr.write(f"speechqa: error: {message}\n")
+    line = " ".join(message.split())  # one line, whatever the message held
+    sys.stderr.write(
+        f"speechqa: error: {line}\n".encode("utf-8", "backslashreplace").decode("utf-8")
+    )
     return code
 
 
+def undecodable(argv: Sequence[str]) -> str | None:
+    """The first argument that is not valid UTF-8 (Python keeps its bad bytes as lone
+    surrogates), shown with the bad bytes escaped; None when all are fine."""
+    for arg in argv:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            raw = arg.encode("utf-8", "surrogateescape")
+            return raw.decode("utf-8", "backslashreplace")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    bad = undecodable(argv)
+    if bad is not None:
+        return fail(
+            f"argument '{bad}' is not valid UTF-8; retype it or set a UTF-8 locale "
+            "(e.g. LANG=C.UTF-8).",
+            2,
+        )
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] | None = getattr(args, "func", None)

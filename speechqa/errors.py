@@ -61,5 +61,10 @@ class LLMError(SpeechQAError):
         self.retryable = retryable
 
 
+class LLMUncheckedError(LLMError):
+    """The LLM answered, but its answer cannot be checked against the speech (no
+    citation of a paragraph it was given): a wording problem, not a service failure."""
+
+
 class ConfigError(InputError):
     """Settings that cannot work together (e.g. LLM mode with no endpoint configured)."""

