@@ -148,17 +148,11 @@ def missing_question_sets(manifest: Path = MANIFEST) -> list[str]:
 
 
 def fitting(qs: tuple[Question, ...] | list[Question], present: set[str]) -> list[Question]:
-    """The questions a corpus holding the documents ``present`` can be asked: those
-    whose documents it holds, and archive questions only when it holds them all."""
-    every = {d.doc_id for d in documents()}
-    out = []
-    for q in qs:
-        if q.doc is None and not q.gold:
-            if every <= present:
-                out.append(q)
-        elif q.docs <= present:
-            out.append(q)
-    return out
+    """The questions a corpus holding the originals ``present`` can be asked: those
+    about one document it holds, and archive questions (asked with no document
+    chosen, written for the whole archive) only when it holds every original."""
+    whole = {d.doc_id for d in documents()} <= present
+    return [q for q in qs if (whole if q.doc is None else q.docs <= present)]
 
 
 def for_corpus(present: set[str], quick: bool = False) -> tuple[list[Question], list[Question]]:
