@@ -5,8 +5,9 @@ dropped) because quotes are cut from it. A .docx becomes one line per Word
 paragraph and per table row, its headings marked with Markdown "#"s (Title "#",
 Heading 1 "##", …), which ingest.parse reads back for the format "docx".
 
-The title is the file's own: a .docx core-property title or Title paragraph, else
-the title line ingest.parse finds (¶1), else the file name.
+The title is the file's own: a .docx core-property title or Title paragraph, a
+Markdown document's one "# " heading, else the title line ingest.parse finds (¶1),
+else the file name.
 """
 
 from __future__ import annotations
@@ -129,6 +130,7 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
 # Word paragraph styles that are headings: "Title", "Heading 1"…"Heading 9" (python-docx
 # gives built-in styles their English names whatever the Word language).
 _HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
+_MD_H1 = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
 _BREAKS = str.maketrans({"\n": " ", "\r": " ", "\v": " "})
 
 
@@ -201,6 +203,13 @@ def _docx_text(data: bytes, name: str) -> tuple[str, str]:
     return "\n".join(_docx_lines(document)), title
 
 
+def _md_title(text: str) -> str:
+    """A Markdown document's one "# " heading, wherever it is ("" when it has none or
+    several: then they are its parts)."""
+    found = [m.group(1) for m in _MD_H1.finditer(text)]
+    return found[0] if len(found) == 1 else ""
+
+
 def load_bytes(data: bytes, name: str) -> LoadedDocument:
     """Load an in-memory file whose type is given by the suffix of ``name``."""
     suffix = Path(name).suffix.lower()
@@ -220,7 +229,7 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
     else:
         text, encoding = decode(data, name)
         text = normalize_newlines(text)
-        title = ""
+        title = _md_title(text) if suffix == ".md" else ""
     if is_blank(text):
         raise DocumentError(
             f"{name}: every line is blank (or holds only invisible characters); give a speech with text in it.",

@@ -78,16 +78,14 @@ class Marker:
 
 
 # (family, rank, pattern with the numeral in group 1) of paragraph-start markers, most
-# specific first.
+# specific first. Chapters, sections, articles and parts (第一章 第一节 第一条 第一部分)
+# are a family each, named by the unit in group 2.
 _START: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     ("一、", 1, re.compile(rf"^({_N})、")),
     ("（一）", 2, re.compile(rf"^[（(]({_N})[）)]")),
     ("1.", 3, re.compile(r"^(\d{1,2})[.、．](?!\d)")),
     ("（1）", 4, re.compile(r"^[（(](\d{1,2})[）)]")),
-    ("第一部分", 0, re.compile(rf"^第({_N})(?:部分|篇)")),
-    ("第一章", 0, re.compile(rf"^第({_N})章")),
-    ("第一节", 0, re.compile(rf"^第({_N})节")),
-    ("第一条", 0, re.compile(rf"^第({_N})条")),
+    ("第一", 0, re.compile(rf"^第({_N})(部分|篇|章|节|条)")),
     ("第一", 0, re.compile(rf"^第({_N})(?:[，,、：:]|是)")),
     ("其一", 0, re.compile(rf"^其({_N})[，,、：:]")),
     ("一是", 0, re.compile(rf"^({_N})是")),
@@ -103,7 +101,8 @@ def start_marker(text: str) -> Marker | None:
             token = m.group(1)
             ordinal = _SEQUENCE[token] if family == "首先" else cn_number(token)
             if ordinal:
-                return Marker(family, ordinal, rank, m.end())
+                unit = m.group(2) if m.lastindex == 2 else ""
+                return Marker(family + unit, ordinal, rank, m.end())
     return None
 
 

@@ -273,16 +273,26 @@ def _openers(lines: list[_Line]) -> list[_Opener | None]:
     return out
 
 
-def _title_like(line: _Line) -> bool:
+def _short_plain(line: _Line, limit: int) -> bool:
+    """A short line that is no heading, table row, outline item, address or sentence:
+    the shape of a title and of the byline lines under it."""
     t = line.text
     return (
-        len(t) <= TITLE_MAX_CHARS
+        not line.heading
         and not line.row
+        and len(t) <= limit
         and not _SENTENCE_END.search(t)
-        and t[-1] not in "：:，,、"
+        and t[-1] not in "：:"
         and start_marker(t) is None
         and not _ADDRESS.match(t)
-        and not _BYLINE_SHAPE.match(t)
+    )
+
+
+def _title_like(line: _Line) -> bool:
+    return (
+        _short_plain(line, TITLE_MAX_CHARS)
+        and line.text[-1] not in "，,、"
+        and not _BYLINE_SHAPE.match(line.text)
     )
 
 
@@ -298,25 +308,12 @@ def _title_index(lines: list[_Line]) -> int | None:
     return 0 if _title_like(first) else None
 
 
-def _byline(line: _Line) -> bool:
-    t = line.text
-    return (
-        not line.heading
-        and not line.row
-        and len(t) <= BYLINE_MAX_CHARS
-        and not _SENTENCE_END.search(t)
-        and t[-1] not in "：:"
-        and start_marker(t) is None
-        and not _ADDRESS.match(t)
-    )
-
-
 def _bylines(lines: list[_Line], title: int | None) -> frozenset[int]:
     """The short lines right under the title (speaker, date, occasion); without a
     title, leading bracketed or dash-led lines (（2024年2月26日）, ——在…上)."""
     out: set[int] = set()
     i = 0 if title is None else title + 1
-    while i < len(lines) and len(out) < MAX_BYLINES and _byline(lines[i]):
+    while i < len(lines) and len(out) < MAX_BYLINES and _short_plain(lines[i], BYLINE_MAX_CHARS):
         if title is None and not _BYLINE_SHAPE.match(lines[i].text):
             break
         out.add(i)

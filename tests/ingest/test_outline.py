@@ -100,15 +100,17 @@ def test_order_words_open_sections() -> None:
         "首先，要提高认识。认识到位才能行动到位。",
         "具体有三点。",
         "其次，要完善制度。",
-        "再次，要强化监督。正文。",
+        "制度管根本。",
+        "再次，要强化监督。",
         "最后，要加强领导。正文。",
     )
     assert _rows(doc) == [
         (1, "body", "首先，要提高认识"),
         (2, "body", "首先，要提高认识"),
-        (3, "heading", "其次，要完善制度"),
-        (4, "body", "再次，要强化监督"),
-        (5, "body", "最后，要加强领导"),
+        (3, "heading", "其次，要完善制度"),  # one sentence with text under it
+        (4, "body", "其次，要完善制度"),
+        (5, "body", "再次，要强化监督"),  # one sentence, its sibling next: an item
+        (6, "body", "最后，要加强领导"),
     ]
 
 
@@ -283,10 +285,14 @@ def _word_bytes() -> bytes:
     d.add_paragraph("二、部署重点任务", style="公文一级标题")
     d.add_paragraph("要抓好以下任务：")
     table = d.add_table(rows=3, cols=3)
-    for r, row in enumerate([["序号", "任务", "牵头单位"], ["", "", ""], ["1", "新建农田", "农业局"]]):
+    for r, row in enumerate(
+        [["序号", "任务", "牵头单位"], ["", "", ""], ["1", "新建农田", "农业局"]]
+    ):
         for c, text in enumerate(row):
             table.cell(r, c).text = text
-    table.cell(2, 1).paragraphs[0].add_run().add_break()
+    cell = table.cell(2, 1).paragraphs[0]
+    cell.add_run().add_break()  # a line break inside a cell
+    cell.add_run("试点")
     d.add_paragraph("（一）抓好粮食生产", style="Heading 2")
     d.add_paragraph("同志们，让我们共同努力！")
     buf = io.BytesIO()
@@ -310,7 +316,7 @@ def test_word_styles_tables_and_title() -> None:
         (8, "heading", two, two),
         (9, "body", "要抓好以下任务：", two),
         (10, "body", "序号｜任务｜牵头单位", two),  # the empty row is no paragraph
-        (11, "body", "1｜新建农田 ｜农业局", two),
+        (11, "body", "1｜新建农田 试点｜农业局", two),
         (12, "heading", "（一）抓好粮食生产", _s(two, "（一）抓好粮食生产")),
         (13, "salutation", "同志们，让我们共同努力！", ""),
     ]
@@ -324,7 +330,16 @@ def test_word_styles_tables_and_title() -> None:
 # ---- helpers ----------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("token", "value"),
-    [("一", 1), ("十", 10), ("十二", 12), ("二十", 20), ("二十三", 23), ("一百零五", 105), ("12", 12), ("甲", 0)],
+    [
+        ("一", 1),
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("二十三", 23),
+        ("一百零五", 105),
+        ("12", 12),
+        ("甲", 0),
+    ],
 )
 def test_cn_number(token: str, value: int) -> None:
     assert cn_number(token) == value
@@ -404,7 +419,9 @@ def test_parallel_items_styles(text: str, labels: list[str], texts: list[str]) -
 def test_parallel_items_none_and_several_series() -> None:
     assert parallel_items("思想统一是前提，第一书记要带头。") == []
     assert parallel_items("一是要学习。") == []  # one item is no list
-    text = "以项目稳投资：一是抓开工，二是抓投产。以品质促消费：一是办活动，二是发消费券，三是优环境。"
+    text = (
+        "以项目稳投资：一是抓开工，二是抓投产。以品质促消费：一是办活动，二是发消费券，三是优环境。"
+    )
     series = parallel_series(text)
     assert [len(s.items) for s in series] == [2, 3]
     assert [i.text for i in parallel_items(text)] == ["办活动", "发消费券", "优环境"]
