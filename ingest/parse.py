@@ -46,8 +46,11 @@ _ADDRESS = re.compile(r"^(同志们|各位|尊敬的|女士们|先生们|朋友�
 _SENTENCE_END = re.compile(r"[。！？!?；;]")
 # Bracketed or dash-led lines are a date or an occasion, never the title.
 _BYLINE_SHAPE = re.compile(r"^(?:[（(].*[）)]|[—－-]{1,2}.*)$")
+# Shape limits of the genre's layout (not fitted to any document): a heading is one
+# line of at most two printed lines; a title, and each speaker/date/occasion line
+# under it, fits a heading line; a title block has at most a subtitle, an occasion,
+# a speaker and a date.
 HEADING_MAX_CHARS = 80
-# A title line and the lines under it are short lines without sentence punctuation.
 TITLE_MAX_CHARS = 60
 BYLINE_MAX_CHARS = 60
 MAX_BYLINES = 4

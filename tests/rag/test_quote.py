@@ -25,8 +25,13 @@ def test_concordance_counts_every_occurrence(assistant: Assistant) -> None:
 
 
 def test_markdown_is_ready_to_paste(assistant: Assistant) -> None:
-    md = assistant.quote("警示教育").to_markdown()
+    result = assistant.quote("警示教育")
+    md = result.to_markdown()
     assert "「" in md and "（第16段）" in md
+    # The document is named by its title, in the Markdown and in the terminal text.
+    title = assistant.corpus.docs[result.doc_id or ""].title
+    assert result.title == title
+    assert f"出自《{title}》" in md and f"出自《{title}》" in result.to_text()
 
 
 def test_json_shape(assistant: Assistant) -> None:
