@@ -35,7 +35,7 @@ speech_text = st.one_of(
         max_size=20,
     ).map("\n".join),
 )
-FUZZ = settings(max_examples=150, deadline=None)
+FUZZ = settings(max_examples=80, deadline=None)
 
 
 def check_parsed(doc: ParsedDocument) -> None:
@@ -122,7 +122,7 @@ def extractive(bundled_index: object) -> Assistant:
     return build_assistant(Settings(store=bundled_index.settings.store), index=bundled_index)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(question=st.one_of(st.text(max_size=600), st.text(SPEECH_CHARS, max_size=80)))
 @example(question="")
 @example(question="　\u200b ")
