@@ -387,7 +387,7 @@ def synthesize(of: str, k: int, seed: int = SEED) -> SyntheticDoc:
     the same text. Drawn without the shuffle when a shuffled draw would not parse
     like the original."""
     base = _parsed_original(of)
-    lines = [p.text for p in base.paragraphs]
+    lines = [_stored_line(base.text, p.start) for p in base.paragraphs]
     paths = [tuple(p.section.split(SECTION_SEP)) if p.section else () for p in base.paragraphs]
     doc_id = f"{of}-v{k:04d}"
     for shuffle in (True, False):
@@ -402,6 +402,14 @@ def synthesize(of: str, k: int, seed: int = SEED) -> SyntheticDoc:
         if not check_parse(doc):
             return doc
     raise RuntimeError(f"no variant {k} of {of} parses like the original: {check_parse(doc)}")
+
+
+def _stored_line(text: str, at: int) -> str:
+    """The whole stored line holding offset ``at``: a paragraph's words plus any prefix the
+    loader wrote for it (a Word heading is stored as a Markdown heading line)."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    return text[start : end if end >= 0 else len(text)].strip()
 
 
 def build_corpus(size: int, seed: int = SEED) -> list[SyntheticDoc]:
