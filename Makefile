@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test install install-dev lint typecheck pytest eval browser-deps clean
+.PHONY: run test install install-dev lint typecheck pytest eval answerability browser-deps clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "make: $(PY) not found; install Python 3.11 or run 'make PY=/path/to/python3.11'"; exit 1; }
@@ -42,6 +42,11 @@ browser-deps:
 # The evaluation on the fixed question set (also gated inside `make test`).
 eval: install
 	$(BIN)/speechqa eval --out eval-out
+
+# Refit the answerability model (rag/data/answerability.json) on the tuning documents:
+# their feature table (eval/answerability/features.csv), then the fit.
+answerability: install-dev
+	$(BIN)/speechqa train-answerability
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -27,7 +27,11 @@ KIND_COLUMNS = (
     "answer_key_recall",
     "refusal_correct",
     "refusal_false",
+    "partial",
 )
+
+
+OUTCOME_LABELS = {"answered": "作答", "partial": "部分相关", "refused": "拒答"}
 
 
 def fmt(value: Any, metric: str = "") -> str:
@@ -160,12 +164,14 @@ def markdown(
         f"- 大模型评判的忠实度：{fmt(faith.get('score'))}"
         + ("" if faith.get("score") is not None else "（未测量）"),
         "",
-        "拒答阈值扫描（若仅当 answerability 低于阈值时拒答；供校准抽取式回答的拒答阈值）：",
+        "拒答阈值扫描（若仅当 confidence 低于阈值时拒答；供校准抽取式回答的拒答阈值）：",
         "",
         "| 阈值 | " + " | ".join(f"{row['threshold']:.2f}" for row in sweep) + " |",
         "|---|" + "---|" * len(sweep),
         "| refusal_correct | " + " | ".join(fmt(row["refusal_correct"]) for row in sweep) + " |",
         "| refusal_false | " + " | ".join(fmt(row["refusal_false"]) for row in sweep) + " |",
+        "",
+        *risk_coverage_md(summary.get("risk_coverage", {})),
         "",
         "## 按题型",
         "",
@@ -184,6 +190,22 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
+def risk_coverage_md(rc: dict[str, Any]) -> list[str]:
+    """The risk–coverage curve (every 0.1 of confidence) and its area."""
+    curve = rc.get("curve", [])[::2]
+    if not curve:
+        return []
+    return [
+        "风险–覆盖曲线（只回答 confidence ≥ 阈值的问题时：作答占比与其中的错误率）"
+        f"，曲线下面积 AURC {fmt(rc.get('aurc'))}（越低越好）：",
+        "",
+        "| 阈值 | " + " | ".join(f"{row['threshold']:.1f}" for row in curve) + " |",
+        "|---|" + "---|" * len(curve),
+        "| coverage | " + " | ".join(fmt(row["coverage"]) for row in curve) + " |",
+        "| risk | " + " | ".join(fmt(row["risk"]) for row in curve) + " |",
+    ]
+
+
 def _expected(o: Outcome) -> str:
     q = o.question
     if not q.answerable:
@@ -197,8 +219,8 @@ def _got(o: Outcome) -> str:
     retrieved = ", ".join(f"¶{r['paragraph']}" for r in o.answer.retrieved) or "无"
     cited = ", ".join(f"¶{n}" if d == o.doc else f"¶{d}:{n}" for d, n in o.cited) or "无"
     return (
-        f"检索 {retrieved}；引用 {cited}；{'拒答' if o.answer.refused else '作答'}"
-        f"（answerability {fmt(o.answer.answerability)}）"
+        f"检索 {retrieved}；引用 {cited}；{OUTCOME_LABELS.get(o.answer.outcome, o.answer.outcome)}"
+        f"（confidence {fmt(o.answer.confidence)}）"
     )
 
 
@@ -259,6 +281,7 @@ def html_report(
         "<h2>指标与阈值</h2>",
         rate_chart(summary, thresholds),
         latency_chart(summary, thresholds),
+        risk_chart(summary.get("risk_coverage", {})),
         "<table><tr><th>指标</th><th>值</th><th>随机基线</th><th>阈值</th><th>结果</th></tr>",
     ]
     baselines = summary.get("baselines", {})
@@ -419,3 +442,44 @@ def latency_chart(summary: dict[str, Any], thresholds: dict[str, Threshold]) -> 
             )
     out.append("</g></svg>")
     return "\n".join(out)
+
+
+def risk_chart(rc: dict[str, Any]) -> str:
+    """The risk–coverage curve: error rate among answered questions (y) against the
+    share answered (x), one point per confidence threshold; AURC in the caption."""
+    points = [
+        (float(p["coverage"]), float(p["risk"]), float(p["threshold"]))
+        for p in rc.get("curve", [])
+        if p.get("coverage") is not None and p.get("risk") is not None
+    ]
+    if not points:
+        return ""
+    size, pad = 220, 36
+    width, height = size + pad * 2, size + pad * 2 + 18
+
+    def xy(cov: float, risk: float) -> str:
+        return f"{pad + cov * size:.1f},{pad + (1 - risk) * size:.1f}"
+
+    dots = "".join(
+        f'<circle cx="{pad + c * size:.1f}" cy="{pad + (1 - r) * size:.1f}" r="2.5" '
+        f'fill="{_BLUE}"><title>confidence ≥ {t:.2f}：coverage {fmt(c)}，risk {fmt(r)}'
+        "</title></circle>"
+        for c, r, t in points
+    )
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="风险–覆盖曲线">',
+            '<g font-size="12" font-family="sans-serif">',
+            f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>',
+            f'<polyline fill="none" stroke="{_BLUE}" stroke-width="1.5" '
+            f'points="{" ".join(xy(c, r) for c, r, _ in points)}"/>',
+            dots,
+            f'<text x="{pad + size / 2}" y="{pad + size + 28}" text-anchor="middle">'
+            "作答占比 coverage</text>",
+            f'<text x="12" y="{pad + size / 2}" transform="rotate(-90 12 {pad + size / 2})" '
+            'text-anchor="middle">错误率 risk</text>',
+            f'<text x="{pad}" y="{pad - 10}">风险–覆盖曲线　AURC {esc(fmt(rc.get("aurc")))}</text>',
+            "</g></svg>",
+        ]
+    )

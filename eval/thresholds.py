@@ -34,6 +34,8 @@ METRICS = (
     "answer_key_recall",
     "refusal_correct",
     "refusal_false",
+    "partial_answerable",
+    "partial",
     "latency_p50_ms",
     "latency_p95_ms",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rag.constants import PARTIAL_LABEL
 from speechqa.cli import print_json, settings_from_args
 
 
@@ -44,13 +45,17 @@ def _settings(args: argparse.Namespace):
 
 def render(answer) -> str:
     """Answer text for a terminal: the answer, then where each citation points."""
-    lines = [answer.answer]
+    lines = [
+        f"〔{PARTIAL_LABEL}〕{answer.answer}" if answer.outcome == "partial" else answer.answer
+    ]
     if answer.citations:
         lines.append("")
         for c in answer.citations:
             mark = "✓" if c.verified else "✗ 未核实"
             what = f"「{c.quote}」" if c.quote else ""
             lines.append(f"  [¶{c.paragraph}] {mark} {what}")
+    if answer.confidence is not None:
+        lines.append(f"（置信度 {answer.confidence:.2f}）")
     return "\n".join(lines)
 
 

@@ -16,6 +16,9 @@ QUOTE_PASTE_FORMAT = "「{text}」（第{n}段）"
 
 REFUSAL_PHRASE = "讲话中没有涉及这一问题。"
 REFUSAL_NEAREST_INTRO = "与问题最接近的段落："
+# A partial answer: the speech touches the question without answering it directly.
+PARTIAL_INTRO = "讲话没有直接回答这个问题，与之最相关的原文是："
+PARTIAL_LABEL = "部分相关"
 LLM_FALLBACK_NOTICE = "（大模型服务不可用，以下为抽取式回答。原因：{reason}）"
 UNVERIFIED_MARK = "（未核实）"
 

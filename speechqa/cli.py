@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "ui.commands",
     "eval.commands",
     "eval.bench.commands",
+    "eval.answerability.commands",
 )
 
 
