@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test install install-dev lint typecheck pytest eval eval-corpus browser-deps clean
+.PHONY: run test install install-dev lint typecheck pytest eval eval-corpus answerability browser-deps clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "make: $(PY) not found; install Python 3.11 or run 'make PY=/path/to/python3.11'"; exit 1; }
@@ -49,6 +49,11 @@ eval: install
 CORPUS_STORE ?= eval-out/corpus-store
 eval-corpus: install
 	$(BIN)/speechqa eval --manifest --store $(CORPUS_STORE) --out eval-out/corpus
+
+# Refit the answerability model (rag/data/answerability.json) on the tuning documents:
+# their feature table (eval/answerability/features.csv), then the fit.
+answerability: install-dev
+	$(BIN)/speechqa train-answerability
 
 lint: install-dev
 	$(BIN)/ruff check .

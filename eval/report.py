@@ -27,6 +27,7 @@ KIND_COLUMNS = (
     "key_point_recall",
     "refusal_correct",
     "refusal_false",
+    "partial",
 )
 # The per-document table, and the few metrics of its small-multiples chart.
 DOC_COLUMNS = (
@@ -40,6 +41,9 @@ DOC_COLUMNS = (
 MULTIPLES = ("recall@1", "citation_precision", "key_point_recall", "refusal_correct", "document@1")
 ARCHIVE_LABEL = "（全库）"
 STATUS_LABEL = {"gate": "门槛", "target": "目标"}
+
+
+OUTCOME_LABELS = {"answered": "作答", "partial": "部分相关", "refused": "拒答"}
 
 
 def fmt(value: Any, metric: str = "") -> str:
@@ -309,12 +313,14 @@ def markdown(outcomes: Sequence[Outcome], summary: dict[str, Any]) -> str:
         f"- 大模型评判的忠实度：{fmt(faith.get('score'))}"
         + ("" if faith.get("score") is not None else "（未测量）"),
         "",
-        "拒答阈值扫描（若仅当 answerability 低于阈值时拒答；供校准抽取式回答的拒答阈值）：",
+        "拒答阈值扫描（若仅当 confidence 低于阈值时拒答；供校准抽取式回答的拒答阈值）：",
         "",
         "| 阈值 | " + " | ".join(f"{row['threshold']:.2f}" for row in sweep) + " |",
         "|---|" + "---|" * len(sweep),
         "| refusal_correct | " + " | ".join(fmt(row["refusal_correct"]) for row in sweep) + " |",
         "| refusal_false | " + " | ".join(fmt(row["refusal_false"]) for row in sweep) + " |",
+        "",
+        *risk_coverage_md(summary.get("risk_coverage", {})),
         "",
         "## 按题型",
         "",
@@ -333,6 +339,20 @@ def markdown(outcomes: Sequence[Outcome], summary: dict[str, Any]) -> str:
 def _where(o: Outcome) -> str:
     doc = ARCHIVE_LABEL if o.doc is None else o.doc
     return f"{doc}（{o.question.split}）" if o.question.split else doc
+def risk_coverage_md(rc: dict[str, Any]) -> list[str]:
+    """The risk–coverage curve (every 0.1 of confidence) and its area."""
+    curve = rc.get("curve", [])[::2]
+    if not curve:
+        return []
+    return [
+        "风险–覆盖曲线（只回答 confidence ≥ 阈值的问题时：作答占比与其中的错误率）"
+        f"，曲线下面积 AURC {fmt(rc.get('aurc'))}（越低越好）：",
+        "",
+        "| 阈值 | " + " | ".join(f"{row['threshold']:.1f}" for row in curve) + " |",
+        "|---|" + "---|" * len(curve),
+        "| coverage | " + " | ".join(fmt(row["coverage"]) for row in curve) + " |",
+        "| risk | " + " | ".join(fmt(row["risk"]) for row in curve) + " |",
+    ]
 
 
 def _expected(o: Outcome) -> str:
@@ -348,8 +368,8 @@ def _got(o: Outcome) -> str:
     retrieved = ", ".join(f"¶{o.label(k)}" for k in o.retrieved) or "无"
     cited = ", ".join(f"¶{o.label(k)}" for k in o.cited) or "无"
     return (
-        f"检索 {retrieved}；引用 {cited}；{'拒答' if o.answer.refused else '作答'}"
-        f"（answerability {fmt(o.answer.answerability)}）"
+        f"检索 {retrieved}；引用 {cited}；{OUTCOME_LABELS.get(o.answer.outcome, o.answer.outcome)}"
+        f"（confidence {fmt(o.answer.confidence)}）"
     )
 
 
@@ -443,6 +463,7 @@ def html_report(outcomes: Sequence[Outcome], summary: dict[str, Any]) -> str:
             summary["metrics"], summary.get("baselines", {}), checks_of(summary, None), "全部"
         ),
         latency_chart(summary, checks_of(summary, None)),
+        risk_chart(summary.get("risk_coverage", {})),
         _html_table(("指标", "值", "随机基线", "阈值", "结果"), metric_rows(summary), css=4),
     ]
     if len(summary.get("by_document", [])) > 1 or splits:
@@ -647,3 +668,44 @@ def small_multiples(summary: dict[str, Any]) -> str:
             )
     out.append("</g></svg>")
     return "\n".join(out)
+
+
+def risk_chart(rc: dict[str, Any]) -> str:
+    """The risk–coverage curve: error rate among answered questions (y) against the
+    share answered (x), one point per confidence threshold; AURC in the caption."""
+    points = [
+        (float(p["coverage"]), float(p["risk"]), float(p["threshold"]))
+        for p in rc.get("curve", [])
+        if p.get("coverage") is not None and p.get("risk") is not None
+    ]
+    if not points:
+        return ""
+    size, pad = 220, 36
+    width, height = size + pad * 2, size + pad * 2 + 18
+
+    def xy(cov: float, risk: float) -> str:
+        return f"{pad + cov * size:.1f},{pad + (1 - risk) * size:.1f}"
+
+    dots = "".join(
+        f'<circle cx="{pad + c * size:.1f}" cy="{pad + (1 - r) * size:.1f}" r="2.5" '
+        f'fill="{_BLUE}"><title>confidence ≥ {t:.2f}：coverage {fmt(c)}，risk {fmt(r)}'
+        "</title></circle>"
+        for c, r, t in points
+    )
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'viewBox="0 0 {width} {height}" role="img" aria-label="风险–覆盖曲线">',
+            '<g font-size="12" font-family="sans-serif">',
+            f'<rect x="{pad}" y="{pad}" width="{size}" height="{size}" fill="none" stroke="#999"/>',
+            f'<polyline fill="none" stroke="{_BLUE}" stroke-width="1.5" '
+            f'points="{" ".join(xy(c, r) for c, r, _ in points)}"/>',
+            dots,
+            f'<text x="{pad + size / 2}" y="{pad + size + 28}" text-anchor="middle">'
+            "作答占比 coverage</text>",
+            f'<text x="12" y="{pad + size / 2}" transform="rotate(-90 12 {pad + size / 2})" '
+            'text-anchor="middle">错误率 risk</text>',
+            f'<text x="{pad}" y="{pad - 10}">风险–覆盖曲线　AURC {esc(fmt(rc.get("aurc")))}</text>',
+            "</g></svg>",
+        ]
+    )

@@ -32,6 +32,9 @@ RANK_DEPTH = 10
 BASELINE_METRICS = ("recall@1", "recall@3", "recall@5", "mrr@10", "ndcg@10", "document@1")
 Key = tuple[str, int]
 G = TypeVar("G")
+FALSE_REFUSAL = "误拒"
+# Confidence thresholds of the risk–coverage curve in the reports.
+RISK_STEPS = 20
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,8 @@ class Outcome:
             "quotes": [c.to_dict() for c in self.quotes],
             "answer": a.answer,
             "refused": a.refused,
-            "answerability": a.answerability,
+            "outcome": a.outcome,
+            "confidence": a.confidence,
             "standalone_question": a.standalone_question,
             "notice": a.notice,
             "mode": a.mode,
@@ -302,7 +306,9 @@ def _reasons(o: Outcome) -> list[str]:
     if not m.hit_at(o.ranking, gold, 3):
         reasons.append(f"检索前3名 {_paragraphs(o.ranking[:3], o.doc)} 中没有金标段落")
     if a.refused:
-        reasons.append(f"误拒：可回答的问题被拒答（answerability {_score_text(a.answerability)}）")
+        reasons.append(
+            f"{FALSE_REFUSAL}：可回答的问题被拒答（confidence {_score_text(a.confidence)}）"
+        )
         return reasons
     wrong = [k for k in o.cited if k not in gold]
     if wrong:
@@ -371,6 +377,8 @@ def aggregate(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
     out["key_point_recall"] = m.ratio(sum(keys), len(keys))
     out["refusal_correct"] = m.ratio(sum(o.answer.refused for o in unanswerable), len(unanswerable))
     out["refusal_false"] = m.ratio(sum(o.answer.refused for o in answerable), len(answerable))
+    out["partial_answerable"] = m.ratio(sum(_partial(o) for o in answerable), len(answerable))
+    out["partial"] = m.ratio(sum(_partial(o) for o in outcomes), len(outcomes))
     totals = [o.answer.timings_ms.get("total", 0.0) for o in outcomes]
     out["latency_p50_ms"] = m.percentile(totals, 50)
     out["latency_p95_ms"] = m.percentile(totals, 95)
@@ -404,6 +412,7 @@ def extras(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         },
         "latency_ms": latency,
         "refusal_sweep": refusal_sweep(answerable, unanswerable),
+        "risk_coverage": risk_coverage(outcomes),
         "faithfulness": {
             "score": m.mean(measured),
             "measured": len(measured),
@@ -425,7 +434,7 @@ def baselines(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
 def refusal_sweep(
     answerable: Sequence[Outcome], unanswerable: Sequence[Outcome]
 ) -> list[dict[str, float | None]]:
-    """The refusal rates if the answerer refused exactly when ``answerability`` is below
+    """The refusal rates if the answerer refused exactly when ``confidence`` is below
     a threshold, for thresholds 0.05…0.95: a calibration aid for the extractive
     answerer (its refusal rule); the LLM answerer decides otherwise."""
     sweep = []
@@ -433,7 +442,7 @@ def refusal_sweep(
         t = step / 20
 
         def below(group: Sequence[Outcome], t: float = t) -> float | None:
-            scores = [o.answer.answerability for o in group if o.answer.answerability is not None]
+            scores = [o.answer.confidence for o in group if o.answer.confidence is not None]
             return m.ratio(sum(a < t for a in scores), len(scores))
 
         sweep.append(
@@ -444,6 +453,50 @@ def refusal_sweep(
             }
         )
     return sweep
+
+
+def _partial(o: Outcome) -> bool:
+    return o.answer.outcome == "partial"
+
+
+def wrong_if_answered(o: Outcome) -> bool:
+    """An answer to this question would be an error: the document does not answer it,
+    or the answer fails a check. For an answerable question the run refused, only the
+    retrieval checks (gold first, gold in the top 3) can say, and they do."""
+    if not o.question.answerable:
+        return True
+    return any(not r.startswith(FALSE_REFUSAL) for r in o.reasons)
+
+
+def risk_coverage(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Answering only the questions with confidence ≥ t: the share answered (coverage)
+    and the error rate among them (risk), for t = 0, 0.05, …, 1; and the area under the
+    curve over every distinct confidence (AURC: lower is better; questions with equal
+    confidence enter together)."""
+    scored = [
+        (o.answer.confidence, wrong_if_answered(o))
+        for o in outcomes
+        if o.answer.confidence is not None
+    ]
+    curve = []
+    for step in range(RISK_STEPS + 1):
+        t = step / RISK_STEPS
+        taken = [w for c, w in scored if c >= t]
+        curve.append(
+            {
+                "threshold": t,
+                "coverage": m.ratio(len(taken), len(scored)),
+                "risk": m.ratio(sum(taken), len(taken)),
+            }
+        )
+    area = 0.0
+    taken_n = wrong = 0
+    for level in sorted({c for c, _ in scored}, reverse=True):
+        group = [w for c, w in scored if c == level]
+        taken_n += len(group)
+        wrong += sum(group)
+        area += len(group) / len(scored) * wrong / taken_n
+    return {"curve": curve, "aurc": area if scored else None, "questions": len(scored)}
 
 
 def group_metrics(outcomes: Sequence[Outcome]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.answerability import load_model, packaged_model_path
 from rag.constants import PROMPT_VERSION
 
 from .judge import JUDGE_VERSION
@@ -84,6 +85,10 @@ def build(
         record = index.record(doc)
         hashes[doc] = record.hash if record is not None else None
     emb = index.embeddings
+    model = load_model(settings.answer.model_file)
+    answer_above, refuse_below = model.thresholds(
+        settings.answer.answer_above, settings.answer.refuse_below
+    )
     return {
         "metrics": aggregate(outcomes),
         **extras(outcomes),
@@ -113,7 +118,13 @@ def build(
         },
         "answerer": {
             "mode": mode,
-            "refusal_threshold": settings.answer.refusal_threshold,
+            "answerability_model": {
+                "file": str(settings.answer.model_file or packaged_model_path()),
+                "training_table_sha256": model.provenance.get("training_table_sha256"),
+                "date": model.provenance.get("date"),
+                "answer_above": answer_above,
+                "refuse_below": refuse_below,
+            },
             "max_sentences": settings.answer.max_sentences,
             "llm_model": settings.llm.model if mode == "llm" else None,
         },

@@ -44,6 +44,8 @@ METRICS = (
     "key_point_recall",
     "refusal_correct",
     "refusal_false",
+    "partial_answerable",
+    "partial",
     "latency_p50_ms",
     "latency_p95_ms",
 )

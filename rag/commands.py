@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rag.constants import PARTIAL_LABEL
 from speechqa.cli import positive_int, print_json, settings_from_args
 
 
@@ -44,7 +45,9 @@ def _settings(args: argparse.Namespace):
 
 def render(answer) -> str:
     """Answer text for a terminal: the answer, then where each citation points."""
-    lines = [answer.answer]
+    lines = [
+        f"〔{PARTIAL_LABEL}〕{answer.answer}" if answer.outcome == "partial" else answer.answer
+    ]
     if answer.citations:
         lines.append("")
         for c in answer.citations:
@@ -53,6 +56,8 @@ def render(answer) -> str:
             lines.append(f"  [¶{c.paragraph}] {mark} {what}")
         if answer.title:
             lines.append(f"  （出自《{answer.title}》）")
+    if answer.confidence is not None:
+        lines.append(f"（置信度 {answer.confidence:.2f}）")
     return "\n".join(lines)
 
 

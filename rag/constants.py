@@ -56,6 +56,9 @@ REFUSAL_RE = re.compile(
 )
 REFUSAL_NEAREST_INTRO = "与问题最接近的段落："
 # The service failed (HTTP error, timeout, the deadline): the extractive answer stands in.
+# A partial answer: the speech touches the question without answering it directly.
+PARTIAL_INTRO = "讲话没有直接回答这个问题，与之最相关的原文是："
+PARTIAL_LABEL = "部分相关"
 LLM_FALLBACK_NOTICE = "（大模型服务不可用，以下为抽取式回答。原因：{reason}）"
 # The service answered, but its answer could not be checked against the speech.
 LLM_UNCHECKED_NOTICE = "（大模型的回答无法核对出处，以下为抽取式回答。原因：{reason}）"

@@ -89,6 +89,10 @@ class Corpus:
         """IDF of a token; a word the corpus never uses gets the highest IDF."""
         return self._idf.get(token, math.log(1 + (self.size + 0.5) / 0.5))
 
+    def knows(self, token: str) -> bool:
+        """The token occurs in some evidence paragraph of the corpus."""
+        return token in self._idf
+
     def bm25(
         self, query_tokens: list[str], doc_ids: list[str] | None, k: int
     ) -> list[tuple[int, float]]:

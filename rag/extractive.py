@@ -2,9 +2,7 @@
 the retrieved paragraphs, each quoted and cited, in document order; a single
 clause when one clause holds the fact asked for.
 
-Answerability decides refusal. A dense score alone cannot (unanswerable and
-answerable questions overlap in cosine), so it is combined with how much of the
-question's content, weighted by IDF, the best paragraphs actually contain.
+Whether to answer at all is decided before, by :mod:`rag.answerability`.
 """
 
 from __future__ import annotations
@@ -19,21 +17,17 @@ from ingest.store import Index
 from speechqa.settings import AnswerSettings
 from speechqa.text import char_ngrams, content_words, fold, split_sentences
 
-from .answer_type import Slot, absent_topic, answer_slot, has_unknown_number
 from .constants import cite
 from .corpus import Corpus
 from .retrieve import Retrieval
 
 # Cosines of e5 sit in a narrow band; this maps the useful part of it to 0..1.
 DENSE_FLOOR, DENSE_CEIL = 0.80, 0.95
-# Weights of the answerability score, calibrated on eval/questions.jsonl.
-W_COVERAGE, W_DENSE = 0.5, 0.5
 PARAGRAPHS_CONSIDERED = 3
 _ASKS_NUMBER = re.compile(r"(几|多少|数量|次数|人数|哪一年|哪年|何时|什么时候|多久|多长)")
 _ASKS_SHORT = re.compile(r"(几|多少|哪|谁|什么时候|何时|是什么|叫什么|名称)")
 _HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?[次个项人起年条名方面件]")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
-_CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 
 
 def dense_norm(sim: float) -> float:
@@ -97,46 +91,6 @@ class ExtractiveAnswerer:
                 out.append(p)
         pinned = sum(1 for h in retrieval.hits if h.pinned)
         return out[: max(PARAGRAPHS_CONSIDERED, pinned)]
-
-    def answerability(self, question: str, retrieval: Retrieval, doc_id: str) -> float:
-        """0..1: how likely the retrieved text answers the question.
-
-        Two checks veto outright, because the speech cannot hold the answer:
-        a number or year, or a named topic, that the document never mentions
-        ("2024年…", "对乡村振兴有什么部署"), and a question asking for a kind of
-        value (a count, a date, a name, a place, a phone number) when no clause of
-        the best paragraphs holds one next to what is asked about (“多少个党支部”).
-        See :mod:`rag.answer_type`.
-        """
-        if any(h.pinned for h in retrieval.hits):
-            return 1.0
-        cov = self._coverage(question)
-        paragraphs = self._paragraphs(retrieval, doc_id)
-        if not paragraphs or not cov.words:
-            return 0.0
-        folded_doc = fold(self.corpus.docs[doc_id].text).text
-        if has_unknown_number(cov.folded_words, folded_doc) or absent_topic(question, folded_doc):
-            return 0.0
-        slot = answer_slot(question)
-        if slot is not None and not self._slot_filled(slot, cov, paragraphs):
-            return 0.0
-        best_cov = max(cov(p.text) for p in paragraphs)
-        top_dense = max((h.dense for h in retrieval.hits if h.doc_id == doc_id), default=0.0)
-        return W_COVERAGE * best_cov + W_DENSE * dense_norm(top_dense)
-
-    @staticmethod
-    def _slot_filled(slot: Slot, cov: Coverage, paragraphs: list[Paragraph]) -> bool:
-        """A clause holds a value of the asked kind next to what the question is
-        about: one of its two most specific (highest-IDF) words."""
-        text = "".join(fold(p.text).text for p in paragraphs)
-        ranked = sorted(cov.words, key=lambda w: -w[1])
-        focus = [fw for _, _, fw, _ in ranked if len(fw) >= 2 and fw in text][:2]
-        for p in paragraphs:
-            for clause in _CLAUSE_SPLIT.split(p.text):
-                folded = fold(clause).text
-                if (not focus or any(f in folded for f in focus)) and slot(clause):
-                    return True
-        return False
 
     def _sentences(self, question: str, retrieval: Retrieval, doc_id: str) -> list[Sentence]:
         cov = self._coverage(question)

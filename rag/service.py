@@ -6,7 +6,6 @@ question (+ history) → standalone question → hybrid retrieval → answerer
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -24,12 +23,14 @@ from speechqa.errors import (
 )
 from speechqa.factory import LLM_NOT_CONFIGURED
 from speechqa.settings import AnswerMode, Settings
-from speechqa.text import content_words
 
+from . import followup
+from .answerability import features, load_model
 from .cite import normalize_citations, verify
 from .constants import (
     LLM_FALLBACK_NOTICE,
     LLM_UNCHECKED_NOTICE,
+    PARTIAL_INTRO,
     REFUSAL_NEAREST_INTRO,
     REFUSAL_PHRASE,
     cite,
@@ -40,12 +41,6 @@ from .llm import RESTART, LLMAnswerer, build_context, is_refusal
 from .quote import QuoteResult, concordance, find_quotes, terms_of
 from .result import Answer, Nearest
 from .retrieve import HybridSearch, Retrieval
-
-# A follow-up that leans on the previous turn: short, or pointing back.
-_ANAPHORA = re.compile(
-    r"^(那|那么|其|它|他们|这些|这个|这一|那些|此|上述|另外|以及|并且|而且|同时)"
-    r"|呢[？?]?$|又|还有|它|其中|上述|前者|后者"
-)
 
 
 @dataclass
@@ -162,12 +157,7 @@ class Assistant:
                 return self._clip_query(llm.condense(question, history))
             except LLMError:
                 pass  # the rule below still gives retrieval the topic
-        q = question.strip()
-        # Only a question that points back ("那…呢", "它…") or names almost nothing
-        # ("集中学习呢？") leans on the last turn; a full question stands alone.
-        if len(content_words(q)) <= 1 or _ANAPHORA.search(q):
-            return self._clip_query(f"{history[-1].strip()} {q}")
-        return question
+        return self._clip_query(followup.standalone(question, history, self.corpus))
 
     def _refusal(self, answer: Answer, retrieval: Retrieval, doc_id: str | None) -> Answer:
         corpus = self.corpus
@@ -184,6 +174,7 @@ class Assistant:
             lines += [f"{cite(n.paragraph)} {_clip(n.text)}" for n in nearest]
         answer.answer = "\n".join(lines)
         answer.refused = True
+        answer.outcome = "refused"
         answer.nearest = nearest
         answer.citations = []
         return answer
@@ -224,7 +215,10 @@ class Assistant:
             standalone_question=standalone if standalone != question else None,
         )
         extractive = ExtractiveAnswerer(self.corpus, self.index, self.settings.answer)
-        answer.answerability = extractive.answerability(standalone, retrieval, doc_id)
+        cfg = self.settings.answer
+        answer.confidence = load_model(cfg.model_file).confidence(
+            features(standalone, retrieval, self.corpus, doc_id)
+        )
         text, allowed = "", set()
         if llm is not None:
             context = build_context(
@@ -257,10 +251,18 @@ class Assistant:
                 text = ""
                 yield Event("restart")
         if not text:
-            if answer.answerability < self.settings.answer.refusal_threshold:
+            # The extractive answerer (or the fallback) follows the calibrated decision;
+            # the LLM keeps its own "not in the speech" judgement.
+            outcome = load_model(cfg.model_file).outcome(
+                answer.confidence, cfg.answer_above, cfg.refuse_below
+            )
+            if outcome == "refused":
                 text = REFUSAL_PHRASE
             else:
                 text, allowed = extractive.answer(standalone, retrieval, doc_id)
+                answer.outcome = outcome
+                if outcome == "partial" and text:
+                    yield Event("delta", PARTIAL_INTRO + "\n")
             for line in text.splitlines(keepends=True):
                 yield Event("delta", line)
         t2 = time.perf_counter()
@@ -275,6 +277,8 @@ class Assistant:
             answer.invalid_citations = checked.invalid
             answer.sentences = checked.sentences
             answer.uncited_sentences = checked.uncited
+            if answer.outcome == "partial":
+                answer.answer = f"{PARTIAL_INTRO}\n{answer.answer}"
         if answer.notice:
             answer.answer = f"{answer.notice}\n{answer.answer}"
         t3 = time.perf_counter()

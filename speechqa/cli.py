@@ -86,6 +86,7 @@ COMMAND_MODULES = (
     "ui.commands",
     "eval.commands",
     "eval.bench.commands",
+    "eval.answerability.commands",
 )
 
 

@@ -101,11 +101,32 @@ class AnswerSettings(BaseModel):
         "the shared embedder (a 100,000-character question took 74 s). The rewritten "
         "follow-up sent to retrieval is clipped to the same length.",
     )
-    refusal_threshold: float = Field(
-        0.35,
-        description="Answerability score (0..1) below which the extractive answerer refuses. "
-        "0.35 maximised balanced accuracy (correct refusals vs. false refusals) on "
-        "eval/questions.jsonl.",
+    model_file: Path | None = Field(
+        None,
+        description="The answerability model (JSON: a logistic regression over the signals of "
+        "rag/answerability.py, its calibration, thresholds and provenance). None: the one "
+        "shipped in the package, rag/data/answerability.json, fitted by "
+        "'speechqa train-answerability' (make answerability) with cross-validation by document "
+        "on the tuning documents of eval/corpus/manifest.toml only; its 'provenance' block "
+        "holds the training-table hash, the date and the cross-validated numbers.",
+    )
+    answer_above: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Confidence at or above which a question is answered. None: the model "
+        "file's threshold, chosen on the out-of-fold (by document) predictions of the tuning "
+        "questions as the highest value that leaves at most 10% of answerable questions "
+        "partial (provenance: the model file's provenance.thresholds).",
+    )
+    refuse_below: float | None = Field(
+        None,
+        ge=0,
+        le=1,
+        description="Confidence below which the answerer refuses (between the two thresholds "
+        "it answers 'partial': the closest passages, labelled as not a direct answer). None: "
+        "the model file's threshold, chosen on the same out-of-fold predictions as the one "
+        "with the most correct refusals at no more than 5% false refusals.",
     )
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from ingest.parse import Paragraph, ParsedDocument
 from rag.constants import (
     CITATION_RE,
+    PARTIAL_LABEL,
     QUOTE_CLOSE,
     QUOTE_OPEN,
     REFUSAL_PHRASE,
@@ -270,6 +271,9 @@ def turn_body(turn: Turn, docs: Docs) -> str:
         turn_id=turn.id,
         refused=turn.refused,
     )
+    if turn.partial:
+        label = f'<span class="sq-partial-label" title="讲话没有直接回答，以下为最相关的原文">{PARTIAL_LABEL}</span>'
+        return f'<div class="sq-answer sq-partial">{label}{body}</div>'
     cls = "sq-answer sq-refused" if turn.refused else "sq-answer"
     return f'<div class="{cls}">{body}</div>'
 
@@ -449,7 +453,11 @@ def sources_html(turn: Turn | None, docs: Docs) -> str:
             cards.append(
                 f'<div class="sq-note">有 {uncited} 句回答没有标注出处，请谨慎使用。</div>'
             )
-        head = f"依据 · {len(by_para)} 个段落"
+        head = (
+            f"{PARTIAL_LABEL} · {len(by_para)} 个段落（讲话没有直接回答）"
+            if turn.partial
+            else f"依据 · {len(by_para)} 个段落"
+        )
     if not cards:
         cards.append('<div class="sq-empty">这条回答没有可显示的原文段落。</div>')
     return f'<div class="sq-sources"><div class="sq-panel-head">{esc(head)}</div>{"".join(cards)}</div>'

@@ -43,6 +43,10 @@ footer { opacity: .75; }
   box-shadow: 0 1px 2px rgba(0,0,0,.04); }
 .sq-answer { font-family: __SERIF__; color: #1c1917; }
 .sq-refused { color: #57534e; }
+.sq-partial { color: #44403c; border-left: 3px dashed #b45309; padding-left: 10px; }
+.sq-partial-label { display: inline-block; font-size: .75rem; font-family: sans-serif; color: #92400e;
+  background: #fef3c7; border: 1px solid #f59e0b; border-radius: 4px; padding: 0 6px;
+  margin-right: 6px; line-height: 1.6; vertical-align: 1px; }
 .sq-q { background: #fef3c7; border-radius: 3px; padding: 0 1px; }
 .sq-unver { display: inline-block; font-size: .72rem; font-family: sans-serif; color: #fff;
   background: #b91c1c; border-radius: 4px; padding: 0 5px; margin: 0 3px; line-height: 1.5;

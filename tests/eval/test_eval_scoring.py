@@ -41,9 +41,11 @@ def answer(
     refused: bool = False,
     total: float = 10.0,
     answerability: float | None = None,
+    outcome: str | None = None,
 ) -> Answer:
     a = Answer(question="?", answer=text, doc_id=DOC, citations=citations, refused=refused)
-    a.answerability = answerability
+    a.confidence = answerability
+    a.outcome = outcome or ("refused" if refused else "answered")
     a.sentences = 0 if refused else text.count("」")
     a.timings_ms = {"retrieval": total - 1, "answer": 1.0, "total": total}
     return a
@@ -176,12 +178,12 @@ def test_an_empty_category_is_unmeasured_not_zero(outcomes: list[Outcome]) -> No
     assert only_unanswerable["refusal_false"] is None
 
 
-def test_refusal_sweep_reports_the_rates_of_each_answerability_threshold(
+def test_refusal_sweep_reports_the_rates_of_each_confidence_threshold(
     outcomes: list[Outcome],
 ) -> None:
     sweep = {row["threshold"]: row for row in extras(outcomes)["refusal_sweep"]}
     assert sorted(sweep) == [pytest.approx(i / 20) for i in range(1, 20)]
-    # answerability: a1 0.9, a2 0.3 (answerable); u1 0.6, u2 0.1 (unanswerable)
+    # confidence: a1 0.9, a2 0.3 (answerable); u1 0.6, u2 0.1 (unanswerable)
     assert sweep[0.05] == {"threshold": 0.05, "refusal_correct": 0.0, "refusal_false": 0.0}
     assert sweep[0.5] == {"threshold": 0.5, "refusal_correct": 0.5, "refusal_false": 0.5}
     assert sweep[0.65] == {"threshold": 0.65, "refusal_correct": 1.0, "refusal_false": 0.5}
@@ -297,3 +299,31 @@ def test_metrics_per_split_and_per_document(
     ]
     assert rows[1]["archive"] is True and rows[1]["passed"] == 1
     assert by_split(outcomes) == {}  # a plain question file has no splits
+def test_partial_shares_and_the_risk_coverage_curve(speech: ParsedDocument) -> None:
+    good = "2022年局党组共处置问题线索2起"
+    cite8 = [quoted(speech, 8, good)]
+    refusal = f"{REFUSAL_PHRASE}\n{REFUSAL_NEAREST_INTRO}\n[¶8] 习近平总书记指出"
+    group = [
+        # answered and right (0.8); unanswerable answered (0.7); answered "partial" and
+        # right (0.5); refused although its retrieval had the gold paragraph first (0.2)
+        assess(q("p1", [8], ["2起"]), answer(f"「{good}」[¶8]", cite8, answerability=0.8), speech, ranking(8)),
+        assess(q("u", [], kind="unanswerable"), answer(f"「{good}」[¶8]", cite8, answerability=0.7), speech, ranking(8)),
+        assess(
+            q("p2", [8], ["2起"]),
+            answer(f"「{good}」[¶8]", cite8, answerability=0.5, outcome="partial"),
+            speech,
+            ranking(8),
+        ),
+        assess(q("r", [8], ["2起"]), answer(refusal, [], refused=True, answerability=0.2), speech, ranking(8)),
+    ]  # fmt: skip
+    metrics = aggregate(group)
+    assert metrics["partial_answerable"] == pytest.approx(1 / 3)
+    assert metrics["partial"] == pytest.approx(1 / 4)
+    assert by_kind(group)["fact"]["partial"] == pytest.approx(1 / 3)
+    rc = extras(group)["risk_coverage"]
+    curve = {row["threshold"]: row for row in rc["curve"]}
+    assert curve[0.0] == {"threshold": 0.0, "coverage": 1.0, "risk": 0.25}
+    assert curve[0.6] == {"threshold": 0.6, "coverage": 0.5, "risk": 0.5}
+    assert curve[0.85]["coverage"] == 0.0 and curve[0.85]["risk"] is None
+    # errors among the k most confident: 0/1, 1/2, 1/3, 1/4
+    assert rc["aurc"] == pytest.approx((0 + 1 / 2 + 1 / 3 + 1 / 4) / 4)
