@@ -339,6 +339,8 @@ def markdown(outcomes: Sequence[Outcome], summary: dict[str, Any]) -> str:
 def _where(o: Outcome) -> str:
     doc = ARCHIVE_LABEL if o.doc is None else o.doc
     return f"{doc}（{o.question.split}）" if o.question.split else doc
+
+
 def risk_coverage_md(rc: dict[str, Any]) -> list[str]:
     """The risk–coverage curve (every 0.1 of confidence) and its area."""
     curve = rc.get("curve", [])[::2]

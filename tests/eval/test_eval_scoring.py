@@ -299,6 +299,8 @@ def test_metrics_per_split_and_per_document(
     ]
     assert rows[1]["archive"] is True and rows[1]["passed"] == 1
     assert by_split(outcomes) == {}  # a plain question file has no splits
+
+
 def test_partial_shares_and_the_risk_coverage_curve(speech: ParsedDocument) -> None:
     good = "2022年局党组共处置问题线索2起"
     cite8 = [quoted(speech, 8, good)]
