@@ -365,7 +365,7 @@ def aggregate(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
     answerable = [o for o in outcomes if o.question.answerable]
     unanswerable = [o for o in outcomes if not o.question.answerable]
     out: dict[str, float | None] = {}
-    for name in ("recall@1", "recall@3", "recall@5", "mrr@10", "ndcg@10", "document@1"):
+    for name in BASELINE_METRICS:  # the retrieval metrics, over answerable questions
         out[name] = m.mean(_known(o.scores.get(name) for o in answerable))
     cites = m.micro(o.citation for o in outcomes)
     out["citation_precision"] = cites.precision
