@@ -24,6 +24,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Client-side HTTP timeout: httpx's 5 s default turns a busy queue into errors that
+# are the load client's, not the server's.
+CLIENT_TIMEOUT_S = 300.0
+
 # A 500-character question: a real question padded with the speech's own words.
 QUESTION = "一共开展了几次集中学习？"
 PAD = "请结合讲话中关于全面从严治党、加强纪律建设和作风建设的论述，"
@@ -147,14 +151,19 @@ class Timed:
     answer: dict[str, Any] | None = None
 
 
-def ask(url: str, question: str, client: Any = None) -> Timed:
-    """One question through the ``/ask`` endpoint, timed from the caller's side."""
+def client(url: str) -> Any:
+    """A gradio_client session of one simulated user."""
     from gradio_client import Client
 
+    return Client(url, verbose=False, httpx_kwargs={"timeout": CLIENT_TIMEOUT_S})
+
+
+def ask(url: str, question: str, session: Any = None) -> Timed:
+    """One question through the ``/ask`` endpoint, timed from the caller's side."""
     started = time.perf_counter()
     try:
-        client = client or Client(url, verbose=False)
-        answer = client.predict(question, "extractive", api_name="/ask")
+        session = session or client(url)
+        answer = session.predict(question, "extractive", api_name="/ask")
         return Timed((time.perf_counter() - started) * 1000, answer=answer)
     except Exception as exc:
         return Timed((time.perf_counter() - started) * 1000, error=f"{type(exc).__name__}: {exc}")
@@ -186,9 +195,7 @@ def concurrent_users(
 ) -> LoadFigures:
     """``users`` users, each with its own client, ask ``question`` at the same moment;
     with ``ingest``, ``speechqa ingest FILES`` runs in another process meanwhile."""
-    from gradio_client import Client
-
-    clients = [Client(s.url, verbose=False) for _ in range(users)]
+    clients = [client(s.url) for _ in range(users)]
     results: list[Timed] = [Timed(0.0)] * users
     gate = threading.Barrier(users + 1)
 
@@ -243,9 +250,7 @@ def long_question_effect(s: Stack, chars: int = 100_000, others: int = 5) -> Lon
     """One ``chars``-character question sent first, then ``others`` normal questions:
     how long the long one takes (or how fast it is refused), and the others' latency
     against their latency alone."""
-    from gradio_client import Client
-
-    clients = [Client(s.url, verbose=False) for _ in range(others + 1)]
+    clients = [client(s.url) for _ in range(others + 1)]
     alone = [ask(s.url, QUESTION, clients[i + 1]).ms for i in range(others)]
     long_result: list[Timed] = []
     t = threading.Thread(

@@ -207,6 +207,11 @@ def test_invented_sentence_is_marked_in_text_and_json(
     assert "海外考察。" + UNCITED_MARK in answer.answer
     assert not answer.answer.startswith(REAL + UNCITED_MARK)  # the real sentence is not marked
     assert UNCITED_MARK in json.loads(json.dumps(answer.to_dict(), ensure_ascii=False))["answer"]
+    # The web chat shows the same marked text.
+    from ui.render import answer_html
+
+    html = answer_html(answer.answer, [c.to_dict() for c in answer.citations], doc_id=answer.doc_id)
+    assert "海外考察。" + UNCITED_MARK in html
 
 
 def test_uncited_llm_sentence_is_marked(bundled_index: object) -> None:
