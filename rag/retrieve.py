@@ -205,9 +205,11 @@ class HybridRetriever(BaseRetriever):
         corpus = self.search.corpus
         unknown = sorted(set(wanted) - set(corpus.docs))
         if unknown:
+            have = list(corpus.docs)
+            shown = ", ".join(have[:5]) + (f" and {len(have) - 5} more" if len(have) > 5 else "")
             raise UnknownDocumentError(
-                f"document '{unknown[0]}' is not in the index "
-                f"(have: {', '.join(corpus.docs) or 'none'}); see 'speechqa docs'."
+                f"document '{unknown[0]}' is not in the index (have: {shown or 'none'}); "
+                "see 'speechqa docs'."
             )
         result = self.search.search(query, wanted or None, k)
         docs = []
