@@ -277,7 +277,7 @@ def _arrange(
 class _Profile:
     """What an original offers to substitute, found once per original."""
 
-    places: tuple[str, ...]  # place-name stems, longest first
+    places: tuple[str, ...]  # two-character place-name stems
     level: str | None  # the administrative level it speaks for
 
 
