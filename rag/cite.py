@@ -9,12 +9,13 @@ An unverified quote is marked in the text and never reported as verified.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest.parse import ParsedDocument
 from speechqa.text import find_quote, split_sentences
 
-from .constants import CITATION_RE, QUOTE_RE, UNVERIFIED_MARK
+from .constants import CITATION_RE, INTRO_LINE_RE, QUOTE_RE, UNVERIFIED_MARK
 from .result import Citation
 
 
@@ -51,10 +52,16 @@ def _units(text: str) -> list[str]:
     return units[:-1] if units else units
 
 
-def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
+def verify(
+    text: str,
+    doc: ParsedDocument,
+    allowed: set[int],
+    values: Sequence[tuple[int, int]] = (),
+) -> Verified:
     """Check every citation and quote of ``text`` against ``doc``.
 
-    ``allowed`` is the set of paragraph numbers the answerer was given.
+    ``allowed`` is the set of paragraph numbers the answerer was given; ``values``
+    are document spans of asked values, each given to the verified quote holding it.
     """
     out = Verified(text="")
     seen: set[tuple[int, str | None]] = set()
@@ -90,10 +97,11 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
                     key = (n, quote)
                     if key not in seen:
                         seen.add(key)
+                        start, end = p.start + span[0], p.start + span[1]
+                        inside = [v for v in values if start <= v[0] < v[1] <= end]
+                        vs, ve = inside[0] if inside else (None, None)
                         out.citations.append(
-                            Citation(
-                                doc.doc_id, n, quote, p.start + span[0], p.start + span[1], True
-                            )
+                            Citation(doc.doc_id, n, quote, start, end, True, None, vs, ve)
                         )
                     return m.group(0)
             found = next((p.n for p in doc.paragraphs if find_quote(quote, p.text)), None)
@@ -106,7 +114,7 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
 
         unit = QUOTE_RE.sub(check, unit)
         body = CITATION_RE.sub("", unit).strip()
-        if body and re.search(r"\w", body):
+        if body and re.search(r"\w", body) and not INTRO_LINE_RE.match(body):
             out.sentences += 1
             if not valid:
                 out.uncited += 1

@@ -15,6 +15,19 @@ QUOTE_RE = re.compile(r"「([^「」]+)」")
 QUOTE_PASTE_FORMAT = "「{text}」（第{n}段）"
 
 REFUSAL_PHRASE = "讲话中没有涉及这一问题。"
+# The one line of prose an extractive list answer writes, before its cited items
+# (never generated text): {count} is the number of items in Chinese numerals.
+LIST_INTRO = "原文列出以下{count}项："
+PARTS_INTRO = "全文分为{count}个部分："
+_COUNT_RE = "[一二三四五六七八九十百]+"
+# A template line introduces the cited lines after it; it is not a claim of its own.
+INTRO_LINE_RE = re.compile(
+    "^(?:"
+    + "|".join(
+        re.escape(t).replace(re.escape("{count}"), _COUNT_RE) for t in (LIST_INTRO, PARTS_INTRO)
+    )
+    + ")$"
+)
 REFUSAL_NEAREST_INTRO = "与问题最接近的段落："
 LLM_FALLBACK_NOTICE = "（大模型服务不可用，以下为抽取式回答。原因：{reason}）"
 UNVERIFIED_MARK = "（未核实）"
@@ -46,3 +59,14 @@ def cite(n: int) -> str:
 
 def paste_quote(text: str, n: int) -> str:
     return QUOTE_PASTE_FORMAT.format(text=text, n=n)
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def count_words(n: int) -> str:
+    """1..99 in Chinese numerals: 3 → 三, 12 → 十二, 20 → 二十."""
+    if n < 10:
+        return _DIGITS[n]
+    tens, units = divmod(n, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[units] if units else "")

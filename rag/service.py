@@ -24,7 +24,7 @@ from .constants import LLM_FALLBACK_NOTICE, REFUSAL_NEAREST_INTRO, REFUSAL_PHRAS
 from .corpus import Corpus
 from .extractive import Coverage, ExtractiveAnswerer
 from .llm import RESTART, LLMAnswerer, build_context
-from .quote import QuoteResult, concordance, find_quotes, terms_of
+from .quote import QuoteResult, concordance, find_quotes, quote_terms, terms_of
 from .result import Answer, Nearest
 from .retrieve import HybridSearch, Retrieval
 
@@ -191,7 +191,7 @@ class Assistant:
         if REFUSAL_PHRASE in text or not text:
             answer = self._refusal(answer, retrieval, doc_id)
         else:
-            checked = verify(text, self.corpus.docs[doc_id], allowed)
+            checked = verify(text, self.corpus.docs[doc_id], allowed, extractive.values)
             answer.answer = checked.text
             answer.citations = checked.citations
             answer.invalid_citations = checked.invalid
@@ -222,9 +222,11 @@ class Assistant:
         )
         document = self.corpus.docs[doc_id]
         coverage = Coverage(topic, self.corpus)
-        quotes = find_quotes(topic, document, retrieval, coverage, limit) if coverage.words else []
+        quotes, related = find_quotes(topic, document, retrieval, coverage, limit)
         concord = [c for c in (concordance(document, t) for t in terms_of(topic)) if c.count]
-        return QuoteResult(topic, doc_id, quotes, concord)
+        return QuoteResult(
+            topic, doc_id, quotes, concord, related, "、".join(quote_terms(topic, document))
+        )
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         final = None

@@ -31,5 +31,7 @@ def test_markdown_is_ready_to_paste(assistant: Assistant) -> None:
 
 def test_json_shape(assistant: Assistant) -> None:
     d = assistant.quote("三会一课").to_dict()
-    assert set(d) == {"topic", "doc_id", "quotes", "concordance"}
+    assert set(d) == {"topic", "term", "doc_id", "quotes", "related", "concordance"}
+    assert d["term"] == "三会一课"
     assert d["concordance"][0]["count"] >= 1
+    assert set(d["concordance"][0]["paragraphs"][0]) >= {"paragraph", "count", "start", "end"}
