@@ -36,11 +36,6 @@ _TOPIC = re.compile(
 )
 
 
-def _regex(pattern: str) -> Slot:
-    compiled = re.compile(pattern)
-    return lambda text: compiled.search(text) is not None
-
-
 @functools.cache
 def _posseg() -> Any:
     from speechqa.text import _jieba
@@ -51,22 +46,29 @@ def _posseg() -> Any:
     return jieba.posseg
 
 
-def _has_tag(prefix: str) -> Slot:
-    return lambda text: any(w.flag.startswith(prefix) for w in _posseg().cut(text))
+def _tagged(prefix: str, text: str) -> list[tuple[int, int]]:
+    """Spans of the words of ``text`` whose part-of-speech tag starts with ``prefix``."""
+    spans, pos = [], 0
+    for w in _posseg().cut(text):
+        if w.flag.startswith(prefix):
+            spans.append((pos, pos + len(w.word)))
+        pos += len(w.word)
+    return spans
 
 
-def answer_slot(question: str) -> Slot | None:
-    """A test the answer's clause must pass, or None when any text may answer."""
+def _slot_spec(question: str) -> re.Pattern[str] | str | None:
+    """What the answer's value looks like: a pattern, or a part-of-speech tag prefix
+    (ns: a place, nr: a person); None when any text may answer."""
     if _ASKS_CONTACT.search(question):
-        return lambda text: _CONTACT.search(text) is not None
+        return _CONTACT
     if _ASKS_DAY.search(question):
-        return _regex(r"\d{1,2}\s*[月日号]|[一二三四五六七八九十]+月")
+        return re.compile(r"\d{1,2}\s*[月日号](?:\s*\d{1,2}\s*[日号])?|[一二三四五六七八九十]+月")
     if _ASKS_YEAR.search(question):
-        return _regex(r"\d{4}\s*年|[一二三四五六七八九十〇零]{4}年")
+        return re.compile(r"\d{4}\s*年|[一二三四五六七八九十〇零]{4}年")
     if _ASKS_PLACE.search(question):
-        return _has_tag("ns")
+        return "ns"
     if _ASKS_PERSON.search(question):
-        return _has_tag("nr")
+        return "nr"
     if re.search(r"第几|哪几|几何", question):
         return None  # an ordinal or a list, not a count
     m = _ASKS_COUNT.search(question)
@@ -76,13 +78,37 @@ def answer_slot(question: str) -> Slot | None:
             unit = "人名位"  # "几个人" is answered by "2人"
         elif unit == "个":
             unit = "个项条家所"
-        return _regex(f"{_NUMERAL}\\s*[{unit}]")
+        return re.compile(f"{_NUMERAL}\\s*[{unit}]")
     if re.search(r"多少|几", question):
         # An amount, not a year: "2023年" does not answer "经费是多少".
-        return _regex(
+        return re.compile(
             f"(?<![0-9])(?:[0-9]{{1,3}}|[0-9]{{5,}})(?![0-9])|{_NUMERAL}\\s*(?:[{_UNITS}]|方面)"
         )
     return None
+
+
+def _spans(spec: re.Pattern[str] | str, text: str) -> list[tuple[int, int]]:
+    return _tagged(spec, text) if isinstance(spec, str) else [m.span() for m in spec.finditer(text)]
+
+
+def answer_slot(question: str) -> Slot | None:
+    """A test the answer's clause must pass, or None when any text may answer."""
+    spec = _slot_spec(question)
+    if spec is None:
+        return None
+    return lambda text: bool(_spans(spec, text))
+
+
+def value_spans(question: str, text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that hold a value of the kind ``question`` asks for (a count,
+    an amount, a date, a name, a place, a phone number); [] when it asks for none."""
+    spec = _slot_spec(question)
+    return [] if spec is None else _spans(spec, text)
+
+
+def asks_value(question: str) -> bool:
+    """The question asks for a value (see :func:`value_spans`)."""
+    return _slot_spec(question) is not None
 
 
 def has_unknown_number(folded_words: list[str], folded_doc: str) -> bool:

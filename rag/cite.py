@@ -9,6 +9,7 @@ An unverified quote is marked in the text and never reported as verified.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest.parse import ParsedDocument
@@ -17,6 +18,7 @@ from speechqa.text import find_quote, split_sentences
 from .constants import (
     CITATION_RE,
     CITATION_VARIANT_RES,
+    INTRO_LINE_RE,
     QUOTE_RE,
     UNCITED_MARK,
     UNVERIFIED_MARK,
@@ -77,12 +79,18 @@ def _units(text: str) -> list[str]:
 
 
 def verify(
-    text: str, doc: ParsedDocument, allowed: set[int], *, mark_uncited: bool = False
+    text: str,
+    doc: ParsedDocument,
+    allowed: set[int],
+    values: Sequence[tuple[int, int]] = (),
+    *,
+    mark_uncited: bool = False,
 ) -> Verified:
     """Check every citation and quote of ``text`` against ``doc``.
 
-    ``allowed`` is the set of paragraph numbers the answerer was given. A sentence
-    whose citations were all dropped is marked UNCITED_MARK, and so is every
+    ``allowed`` is the set of paragraph numbers the answerer was given; ``values``
+    are document spans of asked values, each given to the verified quote holding it.
+    A sentence whose citations were all dropped is marked UNCITED_MARK, and so is every
     sentence without a citation when ``mark_uncited`` (an LLM's answer): what
     cannot be traced to the speech never prints as if it could.
     """
@@ -121,10 +129,11 @@ def verify(
                     key = (n, quote)
                     if key not in seen:
                         seen.add(key)
+                        start, end = p.start + span[0], p.start + span[1]
+                        inside = [v for v in values if start <= v[0] < v[1] <= end]
+                        vs, ve = inside[0] if inside else (None, None)
                         out.citations.append(
-                            Citation(
-                                doc.doc_id, n, quote, p.start + span[0], p.start + span[1], True
-                            )
+                            Citation(doc.doc_id, n, quote, start, end, True, None, vs, ve)
                         )
                     return m.group(0)
             found = next((p.n for p in doc.paragraphs if find_quote(quote, p.text)), None)
@@ -137,7 +146,7 @@ def verify(
 
         unit = QUOTE_RE.sub(check, unit)
         body = CITATION_RE.sub("", unit).strip()
-        if body and re.search(r"\w", body):
+        if body and re.search(r"\w", body) and not INTRO_LINE_RE.match(body):
             out.sentences += 1
             if not valid:
                 out.uncited += 1

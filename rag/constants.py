@@ -54,11 +54,24 @@ REFUSAL_RE = re.compile(
     r"|无法(?:根据|依据|从|通过)[^。！？\n]{0,30}(?:回答|得出|确定|判断|找到)"
     r"|无法(?:直接|准确|确切)?(?:回答|作答|得知)|无从(?:回答|判断|得知)"
 )
+# The one line of prose an extractive list answer writes, before its cited items
+# (never generated text): {count} is the number of items in Chinese numerals.
+LIST_INTRO = "原文列出以下{count}项："
+PARTS_INTRO = "全文分为{count}个部分："
+_COUNT_RE = "[一二三四五六七八九十百]+"
+# A template line introduces the cited lines after it; it is not a claim of its own.
+INTRO_LINE_RE = re.compile(
+    "^(?:"
+    + "|".join(
+        re.escape(t).replace(re.escape("{count}"), _COUNT_RE) for t in (LIST_INTRO, PARTS_INTRO)
+    )
+    + ")$"
+)
 REFUSAL_NEAREST_INTRO = "与问题最接近的段落："
-# The service failed (HTTP error, timeout, the deadline): the extractive answer stands in.
 # A partial answer: the speech touches the question without answering it directly.
 PARTIAL_INTRO = "讲话没有直接回答这个问题，与之最相关的原文是："
 PARTIAL_LABEL = "部分相关"
+# The service failed (HTTP error, timeout, the deadline): the extractive answer stands in.
 LLM_FALLBACK_NOTICE = "（大模型服务不可用，以下为抽取式回答。原因：{reason}）"
 # The service answered, but its answer could not be checked against the speech.
 LLM_UNCHECKED_NOTICE = "（大模型的回答无法核对出处，以下为抽取式回答。原因：{reason}）"
@@ -93,3 +106,14 @@ def cite(n: int) -> str:
 
 def paste_quote(text: str, n: int) -> str:
     return QUOTE_PASTE_FORMAT.format(text=text, n=n)
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def count_words(n: int) -> str:
+    """1..99 in Chinese numerals: 3 → 三, 12 → 十二, 20 → 二十."""
+    if n < 10:
+        return _DIGITS[n]
+    tens, units = divmod(n, 10)
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[units] if units else "")

@@ -1,6 +1,7 @@
-"""The extractive answerer, the offline default: the best verbatim sentences of
-the retrieved paragraphs, each quoted and cited, in document order; a single
-clause when one clause holds the fact asked for.
+"""The extractive answerer, the offline default: verbatim sentences of the
+retrieved paragraphs, each quoted and cited, in document order, put together by
+what the question asks for (:mod:`rag.compose`): every item of a list, the whole
+sentence that holds an asked value, whole sentences for the rest.
 
 Whether to answer at all is decided before, by :mod:`rag.answerability`.
 """
@@ -17,7 +18,7 @@ from ingest.store import Index
 from speechqa.settings import AnswerSettings
 from speechqa.text import char_ngrams, content_words, fold, split_sentences
 
-from .constants import cite
+from .compose import Composer
 from .corpus import Corpus
 from .retrieve import Retrieval
 
@@ -25,9 +26,9 @@ from .retrieve import Retrieval
 DENSE_FLOOR, DENSE_CEIL = 0.80, 0.95
 PARAGRAPHS_CONSIDERED = 3
 _ASKS_NUMBER = re.compile(r"(几|多少|数量|次数|人数|哪一年|哪年|何时|什么时候|多久|多长)")
-_ASKS_SHORT = re.compile(r"(几|多少|哪|谁|什么时候|何时|是什么|叫什么|名称)")
 _HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?[次个项人起年条名方面件]")
 _CLAUSE_END = re.compile(r"[，,；;：:]")
+_CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 
 
 def dense_norm(sim: float) -> float:
@@ -76,6 +77,7 @@ class ExtractiveAnswerer:
         self.index = index
         self.cfg = cfg
         self._covers: dict[str, Coverage] = {}
+        self.values: list[tuple[int, int]] = []  # spans of the asked values, last answer
 
     def _coverage(self, question: str) -> Coverage:
         """One Coverage per question: answering asks for it three times."""
@@ -116,70 +118,32 @@ class ExtractiveAnswerer:
                 sent.score += 0.1
         return sentences
 
-    def _clause(self, question: str, sent: Sentence) -> tuple[int, int] | None:
-        """The shortest run of clauses that holds as much of the question as the sentence."""
-        cov = self._coverage(question)
-        bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(sent.text)]
-        if bounds[-1] != len(sent.text):
-            bounds.append(len(sent.text))
-        if len(bounds) <= 2:
-            return None
-        full = cov(sent.text)
-        wants_number = bool(_ASKS_NUMBER.search(question))
-        best: tuple[int, int] | None = None
-        for width in (1, 2, 3):
-            for i in range(len(bounds) - width):
-                s, e = bounds[i], bounds[i + width]
-                piece = sent.text[s:e]
-                if wants_number and not _HAS_NUMBER.search(piece):
-                    continue
-                if cov(piece) >= 0.9 * full and cov(piece) > 0:
-                    best = (s, e)
-                    break
-            if best:
-                break
-        if best is None:
-            return None
-        s, e = best
-        piece = sent.text[s:e].rstrip("，,；;：:")
-        return sent.start + s, sent.start + s + len(piece)
-
     def answer(self, question: str, retrieval: Retrieval, doc_id: str) -> tuple[str, set[int]]:
-        """Answer text with [¶n] citations, and the paragraphs it was allowed to cite."""
+        """Answer text with [¶n] citations, and the paragraphs it was allowed to cite.
+
+        The answer is composed by what the question asks for (see :mod:`rag.compose`);
+        the document spans of the values it was asked for are left in :attr:`values`."""
         sentences = self._sentences(question, retrieval, doc_id)
-        allowed = {p.n for p in self._paragraphs(retrieval, doc_id)}
+        paragraphs = self._paragraphs(retrieval, doc_id)
+        allowed = {p.n for p in paragraphs}
+        self.values = []
         if not sentences:
             return "", allowed
-        ranked = sorted(sentences, key=lambda s: -s.score)
+        cov = self._coverage(question)
+        focus = [w for w, _, _, _ in sorted(cov.words, key=lambda w: -w[1])]
+        composer = Composer(
+            question,
+            self.corpus.docs[doc_id],
+            sorted(sentences, key=lambda s: -s.score),
+            cov,
+            focus,
+            self.cfg.max_sentences,
+        )
         pinned = [h.n for h in retrieval.hits if h.pinned and h.doc_id == doc_id]
         if pinned:
-            # Named by outline position: a heading answers as itself, a body
-            # paragraph by its best sentence.
-            lines = []
-            for n in pinned:
-                own = [s for s in ranked if s.paragraph.n == n]
-                if own:
-                    lines.append(f"「{own[0].text}」{cite(n)}")
-            return "\n".join(lines), allowed | set(pinned)
-        best = ranked[0]
-        doc_text = self.corpus.docs[doc_id].text
-        if _ASKS_SHORT.search(question) and len(content_words(question)) <= 6:
-            span = self._clause(question, best)
-            if span:
-                return f"「{doc_text[span[0] : span[1]]}」{cite(best.paragraph.n)}", allowed
-        chosen = [best]
-        for s in ranked[1:]:
-            if len(chosen) >= self.cfg.max_sentences:
-                break
-            if s.coverage <= 0 or s.score < 0.85 * best.score:
-                continue
-            # Another paragraph is cited only when it answers about as well: a weak
-            # second citation costs more trust than it adds.
-            if s.paragraph.n != best.paragraph.n and (
-                s.score < 0.95 * best.score or s.coverage < 0.9 * best.coverage
-            ):
-                continue
-            chosen.append(s)
-        chosen.sort(key=lambda s: (s.paragraph.n, s.start))
-        lines = [f"「{s.text}」{cite(s.paragraph.n)}" for s in chosen]
-        return "\n".join(lines), allowed
+            composed = composer.pinned(pinned)
+        else:
+            hits = [h.n for h in retrieval.hits if h.doc_id == doc_id]
+            composed = composer.compose(hits)
+        self.values = composed.values
+        return composed.text, allowed | composed.cited

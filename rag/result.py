@@ -15,6 +15,10 @@ class Citation:
     end: int | None
     verified: bool  # paragraph exists and was in context, and the quote is verbatim in it
     found_in: int | None = None  # where an unverified quote does occur, if anywhere
+    # The value the question asked for (a count, a date, a name…) inside the quote:
+    # document offsets, for highlighting.
+    value_start: int | None = None
+    value_end: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         d: dict[str, object] = {
@@ -24,6 +28,8 @@ class Citation:
             "start": self.start,
             "end": self.end,
             "verified": self.verified,
+            "value_start": self.value_start,
+            "value_end": self.value_end,
         }
         if self.found_in is not None:
             d["found_in"] = self.found_in

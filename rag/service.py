@@ -38,7 +38,7 @@ from .constants import (
 from .corpus import Corpus
 from .extractive import Coverage, ExtractiveAnswerer
 from .llm import RESTART, LLMAnswerer, build_context, is_refusal
-from .quote import QuoteResult, concordance, find_quotes, terms_of
+from .quote import QuoteResult, concordance, find_quotes, quote_terms, terms_of
 from .result import Answer, Nearest
 from .retrieve import HybridSearch, Retrieval
 
@@ -270,7 +270,11 @@ class Assistant:
             answer = self._refusal(answer, retrieval, doc_id)
         else:
             checked = verify(
-                text, self.corpus.docs[doc_id], allowed, mark_uncited=answer.mode == "llm"
+                text,
+                self.corpus.docs[doc_id],
+                allowed,
+                extractive.values,
+                mark_uncited=answer.mode == "llm",
             )
             answer.answer = checked.text
             answer.citations = checked.citations
@@ -303,9 +307,17 @@ class Assistant:
         )
         document = self.corpus.docs[doc_id]
         coverage = Coverage(topic, self.corpus)
-        quotes = find_quotes(topic, document, retrieval, coverage, limit) if coverage.words else []
+        quotes, related = find_quotes(topic, document, retrieval, coverage, limit)
         concord = [c for c in (concordance(document, t) for t in terms_of(topic)) if c.count]
-        return QuoteResult(topic, doc_id, quotes, concord, document.title)
+        return QuoteResult(
+            topic,
+            doc_id,
+            quotes,
+            concord,
+            related=related,
+            term="、".join(quote_terms(topic, document)),
+            title=document.title,
+        )
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         final = None

@@ -1,13 +1,23 @@
-"""Questions about the speech's outline ("第二部分的标题是什么？", "讲话从哪三个方面…",
+"""The outline of a speech, as answering needs it.
+
+Questions about the outline ("第二部分的标题是什么？", "讲话从哪三个方面…",
 "第三部分第三点…", "结尾的第一句") name paragraphs by position, which neither BM25
-nor embeddings can see. They are resolved here from the section paths."""
+nor embeddings can see: :func:`resolve` finds them from the section paths.
+
+Lists are written as sections (一、 （一） …), as paragraphs opened the same way
+(第一，… 首先，… a short headline sentence), or inside one paragraph (一是…二是…,
+（1）…（2）…, a ；-separated series after a colon): :func:`series` finds them all,
+each with the text that introduces it, so that a list answer can quote every item.
+"""
 
 from __future__ import annotations
 
+import itertools
 import re
+from dataclasses import dataclass
 
 from ingest.outline import cn_number
-from ingest.parse import Paragraph, ParsedDocument
+from ingest.parse import SECTION_SEP, Paragraph, ParsedDocument
 
 _NUM = r"([一二两三四五六七八九十]|\d{1,2})"
 _PART = re.compile(rf"第{_NUM}(?:个)?(?:部分|方面|大部分|板块)")
@@ -26,7 +36,7 @@ def _parts(doc: ParsedDocument) -> list[Paragraph]:
     tops: list[Paragraph] = []
     seen: set[str] = set()
     for p in doc.paragraphs:
-        top = p.section.split(" › ")[0] if p.section else ""
+        top = p.section.split(SECTION_SEP)[0] if p.section else ""
         if top and top not in seen:
             seen.add(top)
             tops.append(p)
@@ -35,11 +45,11 @@ def _parts(doc: ParsedDocument) -> list[Paragraph]:
 
 def _points(doc: ParsedDocument, part: Paragraph) -> list[Paragraph]:
     """Paragraphs that open a second-level section inside ``part``'s section."""
-    top = part.section.split(" › ")[0]
+    top = part.section.split(SECTION_SEP)[0]
     out: list[Paragraph] = []
     seen: set[str] = set()
     for p in doc.paragraphs:
-        levels = p.section.split(" › ") if p.section else []
+        levels = p.section.split(SECTION_SEP) if p.section else []
         if len(levels) >= 2 and levels[0] == top and levels[1] not in seen:
             seen.add(levels[1])
             out.append(p)
@@ -68,3 +78,294 @@ def resolve(question: str, doc: ParsedDocument) -> list[int]:
     if _OPENING.search(question) and body:
         return [body[0].n]
     return []
+
+
+# ---- parallel items ---------------------------------------------------------------
+ITEM_MAX_CHARS = 80  # a longer item is cut at its last clause end before this
+HEADLINE_MAX_CHARS = 30  # "农民收入较快增长。" opens its paragraph as a headline
+_AFTER_SENTENCE = r"(?:(?<=^)|(?<=[。；;：:！？!?\n]))"
+# (family, pattern): group 1 is the ordinal's value, the match starts at the marker.
+_ORDINALS = (
+    ("是", re.compile(r"(?:(?<=^)|(?<=[。；;：:！？!?，,\n]))([一二三四五六七八九十]{1,3})是")),
+    ("第", re.compile(_AFTER_SENTENCE + r"第([一二三四五六七八九十]{1,3})[，,、：:]")),
+    ("（", re.compile(_AFTER_SENTENCE + r"[（(]([一二三四五六七八九十]{1,3}|\d{1,2})[）)]")),
+    ("①", re.compile(r"([①②③④⑤⑥⑦⑧⑨⑩])")),
+    ("1.", re.compile(_AFTER_SENTENCE + r"(\d{1,2})[.、．](?!\d)")),
+    ("首先", re.compile(_AFTER_SENTENCE + r"(首先|其次|再次|然后|最后)[，,、：:]")),
+)
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
+_SEQUENCE_WORDS = {"首先": 1, "其次": 2, "再次": 3, "然后": 3, "最后": 0}  # 0: closes a run
+# "我讲三方面意见", "突出抓好以下八个方面工作", "主要有三个方面的问题：", "分三个阶段".
+_ANNOUNCED = re.compile(
+    r"([一二两三四五六七八九十]{1,2}|\d{1,2})(?:个|点|项|条|件|大)?"
+    r"(?:方面|点意见|意见|重点|任务|问题|阶段|领域|部分|环节|举措|措施|要求|件事|项工作)"
+)
+_HEADLINE_CLAUSE = re.compile(r"^在?[^，,。；;：:]{1,12}方面[，,]")
+_ITEM_END = re.compile(r"[。；;！？!?]")
+_CLAUSE_BREAK = re.compile(r"[，,；;：:、]")
+_TRIM = "，,；;、：: 。"
+
+
+def announced_count(text: str) -> int | None:
+    """How many items a sentence announces ("我讲三方面意见" → 3), if it does."""
+    m = _ANNOUNCED.search(text)
+    n = cn_number(m.group(1)) if m else 0
+    return n if 2 <= n <= 20 else None
+
+
+@dataclass(frozen=True)
+class Item:
+    """One item of a series: the document offsets of its quotable text."""
+
+    n: int
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """Parallel items and the text that introduces them."""
+
+    kind: str  # "sections" | "paragraphs" | "inline"
+    lead: str  # section title and/or the sentence right before the first item
+    lead_n: int  # ¶ that holds the lead (0: the document's own top level)
+    items: tuple[Item, ...]
+
+    @property
+    def paragraphs(self) -> list[int]:
+        return list(dict.fromkeys(i.n for i in self.items))
+
+
+def clip_item(text: str, limit: int = ITEM_MAX_CHARS) -> int:
+    """Length of the item that opens ``text``: up to its first sentence end; when that
+    is longer than ``limit``, up to the last clause end before it (never inside a clause)."""
+    m = _ITEM_END.search(text)
+    end = m.end() if m else len(text)
+    if end <= limit:
+        return end
+    cut = max((b.start() for b in _CLAUSE_BREAK.finditer(text, 0, limit)), default=0)
+    return cut if cut >= 4 else end
+
+
+def _item(p: Paragraph, pos: int, stop: int) -> Item | None:
+    """The item of ``p`` that starts at ``pos`` (inside ``p.text``) and ends by ``stop``."""
+    length = min(clip_item(p.text[pos:stop]), stop - pos)
+    piece = p.text[pos : pos + length].rstrip(_TRIM)
+    return Item(p.n, p.start + pos, p.start + pos + len(piece)) if piece else None
+
+
+def ordinal_runs(text: str) -> list[list[int]]:
+    """Positions of the markers of each run of consecutive ordinals in ``text``
+    (一是 二是 …, 第一 第二 …, （1）（2）…, ①②…, 1. 2. …, 首先 其次 … 最后)."""
+    runs: list[list[int]] = []
+    for family, pattern in _ORDINALS:
+        current: list[tuple[int, int]] = []
+        for m in pattern.finditer(text):
+            tok = m.group(1)
+            if family == "①":
+                value = _CIRCLED.index(tok) + 1
+            elif family == "首先":
+                value = _SEQUENCE_WORDS[tok] or (current[-1][1] + 1 if current else 0)
+            else:
+                value = cn_number(tok)
+            if value == 1:
+                if len(current) >= 2:
+                    runs.append([pos for pos, _ in current])
+                current = [(m.start(), 1)]
+            elif current and value == current[-1][1] + 1:
+                current.append((m.start(), value))
+        if len(current) >= 2:
+            runs.append([pos for pos, _ in current])
+    return runs
+
+
+def _lead_into(text: str, pos: int) -> str:
+    """The sentence that leads into position ``pos`` of ``text`` ("" at its start)."""
+    head = text[:pos].rstrip()
+    if head and head[-1] in "。；;！？!?":
+        head = head[:-1]
+    cut = max((m.end() for m in _ITEM_END.finditer(head)), default=0)
+    return head[cut:].strip()
+
+
+def inline_series(p: Paragraph) -> list[Series]:
+    """Series written inside one paragraph: ordinal runs and ；-separated series
+    after a colon."""
+    out: list[Series] = []
+    text = p.text
+    spans: list[tuple[int, int]] = []
+    for run in ordinal_runs(text):
+        ends = [*run[1:], len(text)]
+        items = [it for pos, end in zip(run, ends, strict=True) if (it := _item(p, pos, end))]
+        if len(items) >= 2:
+            out.append(Series("inline", _lead_into(text, run[0]), p.n, tuple(items)))
+            spans.append((run[0], ends[-1]))
+    for colon in re.finditer(r"[：:]", text):
+        start = colon.end()
+        if any(s <= start < e for s, e in spans):
+            continue
+        full_stop = text.find("。", start)
+        stop = len(text) if full_stop < 0 else full_stop
+        cuts = [m.start() for m in re.finditer(r"[；;]", text[start:stop])]
+        if not cuts:
+            continue
+        bounds = [start] + [start + c + 1 for c in cuts] + [stop + 1]
+        items = [it for s, e in itertools.pairwise(bounds) if (it := _item(p, s, e - 1))]
+        if len(items) >= 2:
+            lead = _lead_into(text, colon.start()) + colon.group(0)
+            out.append(Series("inline", lead, p.n, tuple(items)))
+    return out
+
+
+def headline(p: Paragraph) -> int | None:
+    """Length of the headline a body paragraph opens with: a short first sentence with
+    no comma ("要加大安全生产投入。") or a "…方面，" clause; None when it has none."""
+    m = _ITEM_END.search(p.text)
+    short = m is not None and m.end() <= HEADLINE_MAX_CHARS and m.end() < len(p.text)
+    if m and short and m.group() == "。" and not re.search(r"[，,：:；;]", p.text[: m.start()]):
+        return m.start()
+    c = _HEADLINE_CLAUSE.match(p.text)
+    return c.end() - 1 if c else None
+
+
+def _opening(p: Paragraph) -> Item:
+    """A paragraph as a list item: a heading whole, a body paragraph by its lead."""
+    if p.kind == "heading":
+        return Item(p.n, p.start, p.end)
+    length = headline(p)
+    if length is None:
+        length = clip_item(p.text)
+    piece = p.text[:length].rstrip(_TRIM)
+    return Item(p.n, p.start, p.start + len(piece))
+
+
+def _tail(p: Paragraph) -> str:
+    """A paragraph as the lead of what follows it: its first and its last sentence."""
+    first = p.text[: clip_item(p.text, len(p.text))].rstrip(_TRIM)
+    last = _lead_into(p.text, len(p.text)).rstrip(_TRIM)
+    return first if first == last else f"{first}。{last}"
+
+
+def _paragraph_series(
+    kind: str, title: str, children: list[Paragraph], before: Paragraph | None, owner: int
+) -> Series:
+    """Paragraphs as a series, led by ``title`` and the paragraph right before them."""
+    tail = _tail(before) if before else ""
+    lead = tail if title and tail.startswith(title) else "。".join(x for x in (title, tail) if x)
+    items = tuple(_opening(c) for c in children)
+    return Series(kind, lead, before.n if before else owner, items)
+
+
+def _section_series(doc: ParsedDocument) -> list[Series]:
+    """For the document and each section: its subsections; and every run of two or
+    more adjacent body paragraphs of one section that open with a headline."""
+    out: list[Series] = []
+    paths = [tuple(p.section.split(SECTION_SEP)) if p.section else () for p in doc.paragraphs]
+    owners: dict[tuple[str, ...], int] = {(): 0}
+    for p, path in zip(doc.paragraphs, paths, strict=True):
+        for d in range(1, len(path) + 1):
+            owners.setdefault(path[:d], p.n)
+    body_before = {}
+    last_body: Paragraph | None = None
+    for p in doc.paragraphs:
+        body_before[p.n] = last_body
+        if p.kind == "body":
+            last_body = p
+    for key, owner in owners.items():
+        depth = len(key)
+        inside = [
+            (p, path) for p, path in zip(doc.paragraphs, paths, strict=True) if path[:depth] == key
+        ]
+        children: list[Paragraph] = []
+        seen: set[str] = set()
+        for p, path in inside:
+            if len(path) == depth + 1 and path[depth] not in seen:
+                seen.add(path[depth])
+                children.append(p)
+        title = key[-1] if key else ""
+        if len(children) >= 2:
+            before = body_before[children[0].n]
+            if before is not None and before.n not in {p.n for p, _ in inside}:
+                before = None  # the section opens with its subsections
+            out.append(_paragraph_series("sections", title, children, before, owner))
+    runs: list[list[Paragraph]] = []
+    for p in doc.paragraphs:
+        if p.kind != "body" or headline(p) is None:
+            runs.append([])
+        elif runs and runs[-1] and runs[-1][-1].section == p.section:
+            runs[-1].append(p)
+        else:
+            runs.append([p])
+    for run in runs:
+        if len(run) >= 2:
+            title = run[0].section.split(SECTION_SEP)[-1] if run[0].section else ""
+            before = body_before[run[0].n]
+            if before is not None and before.section != run[0].section:
+                before = None  # the run opens its section: the title leads into it
+            owner = owners.get(tuple(run[0].section.split(SECTION_SEP)), 0)
+            out.append(_paragraph_series("paragraphs", title, run, before, owner))
+    return out
+
+
+# Paragraph-opening ordinals the outline parser does not read as sections.
+_PARAGRAPH_ORDINALS = ("是", "第", "①", "首先")
+
+
+def _paragraph_runs(doc: ParsedDocument) -> list[Series]:
+    """Body paragraphs opened by consecutive ordinals (第一，… 首先，… 一是…); other
+    paragraphs may come between them."""
+    out: list[Series] = []
+    body = [p for p in doc.paragraphs if p.kind == "body"]
+    for family, pattern in _ORDINALS:
+        if family not in _PARAGRAPH_ORDINALS:
+            continue
+        runs: list[list[Paragraph]] = []
+        last = 0
+        for p in body:
+            m = pattern.match(p.text)
+            if not m:
+                continue
+            tok = m.group(1)
+            if family == "①":
+                value = _CIRCLED.index(tok) + 1
+            elif family == "首先":
+                value = _SEQUENCE_WORDS[tok] or last + 1
+            else:
+                value = cn_number(tok)
+            if value == 1:
+                runs.append([p])
+            elif runs and value == last + 1:
+                runs[-1].append(p)
+            else:
+                continue
+            last = value
+        for run in runs:
+            if len(run) >= 2:
+                before = [p for p in body if p.n < run[0].n]
+                out.append(
+                    _paragraph_series("paragraphs", "", run, before[-1] if before else None, 0)
+                )
+    return out
+
+
+_FOUND: dict[tuple[str, str], tuple[Series, ...]] = {}
+
+
+def series(doc: ParsedDocument) -> list[Series]:
+    """Every series of parallel items in ``doc``: sections, paragraph runs, inline
+    (found once per document version)."""
+    key = (doc.doc_id, doc.hash)
+    if key not in _FOUND:
+        found = _section_series(doc) + _paragraph_runs(doc)
+        before: Paragraph | None = None
+        for p in doc.paragraphs:
+            for one in inline_series(p):
+                if not one.lead and before is not None:
+                    # A paragraph that opens with 一是…: the paragraph before leads into it.
+                    one = Series(one.kind, _tail(before), before.n, one.items)
+                found.append(one)
+            before = p if p.kind == "body" else before
+        if len(_FOUND) >= 256:
+            _FOUND.clear()
+        _FOUND[key] = tuple(found)
+    return list(_FOUND[key])

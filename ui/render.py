@@ -72,8 +72,11 @@ def is_quote(c: Mapping[str, Any]) -> bool:
     return bool(c.get("quote") or c.get("text"))
 
 
-def marked(text: str, spans: Iterable[Span], cls: str = "sq-mark") -> str:
-    """Escaped ``text`` with each span wrapped in <mark>; overlapping spans merge."""
+def marked(
+    text: str, spans: Iterable[Span], cls: str = "sq-mark", values: Iterable[Span] = ()
+) -> str:
+    """Escaped ``text`` with each span wrapped in <mark>; overlapping spans merge.
+    ``values`` (the values a question asked for) are marked inside with sq-value."""
     merged: list[list[int]] = []
     for s, e in sorted(spans):
         s, e = max(0, s), min(len(text), e)
@@ -83,13 +86,43 @@ def marked(text: str, spans: Iterable[Span], cls: str = "sq-mark") -> str:
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])
+    strong = [(max(0, s), min(len(text), e)) for s, e in values if s < e]
     out, pos = [], 0
     for s, e in merged:
         out.append(esc(text[pos:s]))
-        out.append(f'<mark class="{cls}">{esc(text[s:e])}</mark>')
+        out.append(f'<mark class="{cls}">{_with_values(text, s, e, strong)}</mark>')
         pos = e
     out.append(esc(text[pos:]))
     return "".join(out)
+
+
+def _with_values(text: str, start: int, end: int, values: list[Span]) -> str:
+    """Escaped text[start:end] with the values inside it wrapped in <b class="sq-value">."""
+    out, pos = [], start
+    for s, e in sorted(values):
+        s, e = max(s, pos), min(e, end)
+        if s >= e:
+            continue
+        out.append(esc(text[pos:s]))
+        out.append(f'<b class="sq-value">{esc(text[s:e])}</b>')
+        pos = e
+    out.append(esc(text[pos:end]))
+    return "".join(out)
+
+
+def _value_in_quote(c: Mapping[str, Any], quote: str) -> tuple[str, Span] | None:
+    """(quote, span of the citation's asked value inside the quote's text), if it has one."""
+    v, start = value_span(c), c.get("start")
+    if v is None or not isinstance(start, int):
+        return None
+    rel = (v[0] - start, v[1] - start)
+    return (quote, rel) if 0 <= rel[0] < rel[1] <= len(quote) else None
+
+
+def value_span(c: Mapping[str, Any]) -> Span | None:
+    """Document span of the asked value a citation's quote holds, if any."""
+    s, e = c.get("value_start"), c.get("value_end")
+    return (s, e) if isinstance(s, int) and isinstance(e, int) and s < e else None
 
 
 def chip(
@@ -138,14 +171,29 @@ def _pick(citations: list[dict[str, Any]], n: int, quote: str | None) -> dict[st
     return same[0] if same else None
 
 
-def _inline_text(text: str) -> str:
-    """Escaped answer prose: 「quotes」 styled, the unverified mark as a badge, lines kept."""
-    out = esc(text)
-    out = _QUOTE_HTML.sub(
-        lambda m: f'<span class="sq-q">{QUOTE_OPEN}{m.group(1)}{QUOTE_CLOSE}</span>', out
+def _inline_text(text: str, value: tuple[str, Span] | None = None) -> str:
+    """Escaped answer prose: 「quotes」 styled, the unverified mark as a badge, lines kept.
+    ``value`` (a quote and the span of its asked value) is shown in bold in the last
+    quote with that text."""
+    quotes = list(_QUOTE_HTML.finditer(text))
+    target = None
+    if value is not None:
+        target = next((m for m in reversed(quotes) if m.group(1) == value[0]), None)
+    out, pos = [], 0
+    for m in quotes:
+        out.append(esc(text[pos : m.start()]))
+        inner = m.group(1)
+        body = (
+            _with_values(inner, 0, len(inner), [value[1]]) if m is target and value else esc(inner)
+        )
+        out.append(f'<span class="sq-q">{QUOTE_OPEN}{body}{QUOTE_CLOSE}</span>')
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    html_text = "".join(out)
+    html_text = html_text.replace(
+        esc(UNVERIFIED_MARK), f'<span class="sq-unver">{UNVERIFIED_LABEL}</span>'
     )
-    out = out.replace(esc(UNVERIFIED_MARK), f'<span class="sq-unver">{UNVERIFIED_LABEL}</span>')
-    return out.replace("\n", "<br>")
+    return html_text.replace("\n", "<br>")
 
 
 def answer_html(
@@ -163,14 +211,17 @@ def answer_html(
     pos = 0
     for m in CITATION_RE.finditer(text):
         before = text[pos : m.start()]
-        out.append(_inline_text(before))
         quotes = [q.group(1) for q in _QUOTE_HTML.finditer(before)]
         last_quote = quotes[-1] if quotes else None
+        chips = []
+        value: tuple[str, Span] | None = None
         for n in (int(x) for x in re.findall(r"\d+", m.group(1))):
             c = _pick(citations, n, last_quote)
             p = doc.paragraph(n) if doc else None
             kind = "near" if refused else ("bad" if c is not None and not c["verified"] else "ok")
-            out.append(
+            if c is not None and last_quote is not None:
+                value = _value_in_quote(c, last_quote) or value
+            chips.append(
                 chip(
                     str(c["doc_id"]) if c else doc_id,
                     n,
@@ -182,6 +233,8 @@ def answer_html(
                     active=active,
                 )
             )
+        out.append(_inline_text(before, value))
+        out += chips
         pos = m.end()
     out.append(_inline_text(text[pos:]))
     return "".join(out)
@@ -211,45 +264,70 @@ def _toolbar(turn: Turn, docs: Docs) -> str:
     return f'<div class="sq-tools">{"".join(parts)}</div>'
 
 
-def quote_body(turn: Turn, doc: ParsedDocument | None) -> str:
-    """Quote mode: numbered verbatim passages with ¶n and copy buttons, then the concordance."""
-    quotes = turn.quotes
-    concordance = list(turn.quote.get("concordance", [])) if turn.quote else []
-    if not quotes and not concordance:
-        return f'<p class="sq-refusal">{esc(f"讲话中没有找到与“{turn.question}”相关的原文。")}</p>'
-    out = [f'<p class="sq-lead">与“{esc(turn.question)}”相关的原文：</p><ol class="sq-quotes">']
-    for q in quotes:
-        n = int(q["paragraph"])
-        out.append(
-            "<li>"
-            f'<span class="sq-q">{QUOTE_OPEN}{esc(q["text"])}{QUOTE_CLOSE}</span>'
-            + chip(
-                str(q["doc_id"]),
-                n,
-                turn_id=turn.id,
-                start=q.get("start"),
-                end=q.get("end"),
-                title=f"第{n}段",
-            )
-            + copy_button(paste_quote(str(q["text"]), n), "复制", "复制为「…」（第n段）")
-            + (f'<div class="sq-section">{esc(q["section"])}</div>' if q.get("section") else "")
-            + "</li>"
+def _passage(turn: Turn, q: Mapping[str, Any]) -> str:
+    """One quote-mode passage: 「text」, its chip, a copy button, its section."""
+    n = int(q["paragraph"])
+    return (
+        "<li>"
+        f'<span class="sq-q">{QUOTE_OPEN}{esc(q["text"])}{QUOTE_CLOSE}</span>'
+        + chip(
+            str(q["doc_id"]),
+            n,
+            turn_id=turn.id,
+            start=q.get("start"),
+            end=q.get("end"),
+            title=f"第{n}段",
         )
-    out.append("</ol>")
+        + copy_button(paste_quote(str(q["text"]), n), "复制", "复制为「…」（第n段）")
+        + (f'<div class="sq-section">{esc(q["section"])}</div>' if q.get("section") else "")
+        + "</li>"
+    )
+
+
+def quote_body(turn: Turn, doc: ParsedDocument | None) -> str:
+    """Quote mode: numbered verbatim passages that contain the topic term, with ¶n and
+    copy buttons; related passages without the term apart; then the concordance, each
+    paragraph once with its count."""
+    quotes = turn.quotes
+    result = turn.quote or {}
+    related = list(result.get("related", []))
+    concordance = list(result.get("concordance", []))
+    term = str(result.get("term") or turn.question)
+    if not quotes and not related and not concordance:
+        return f'<p class="sq-refusal">{esc(f"讲话中没有找到与“{turn.question}”相关的原文。")}</p>'
+    if quotes:
+        out = [f'<p class="sq-lead">含有“{esc(term)}”的原文：</p><ol class="sq-quotes">']
+        out += [_passage(turn, q) for q in quotes]
+        out.append("</ol>")
+    else:
+        out = [f'<p class="sq-lead">{esc(f"讲话中没有找到含有“{term}”的原文。")}</p>']
+    if related:
+        out.append(
+            f'<div class="sq-related"><div class="sq-lead">相关段落（不含“{esc(term)}”）：</div>'
+            '<ol class="sq-quotes">'
+        )
+        out += [_passage(turn, q) for q in related]
+        out.append("</ol></div>")
     if concordance:
         out.append('<div class="sq-concord"><div class="sq-lead">词语出现位置：</div>')
         for c in concordance:
             chips = "".join(
                 chip(
                     turn.doc_id,
-                    int(o["paragraph"]),
+                    int(pc["paragraph"]),
                     turn_id=turn.id,
-                    start=o.get("start"),
-                    end=o.get("end"),
+                    start=pc.get("start"),
+                    end=pc.get("end"),
                     kind="ok",
-                    title=f"…{o.get('left', '')}【{c['term']}】{o.get('right', '')}…",
+                    title=f"第{pc['paragraph']}段出现{int(pc.get('count', 1))}次："
+                    f"…{pc.get('left', '')}【{c['term']}】{pc.get('right', '')}…",
                 )
-                for o in c.get("occurrences", [])
+                + (
+                    f'<span class="sq-times">×{int(pc["count"])}</span>'
+                    if int(pc.get("count", 1)) > 1
+                    else ""
+                )
+                for pc in c.get("paragraphs", [])
             )
             out.append(
                 f'<div class="sq-term"><b>{esc(c["term"])}</b> {int(c["count"])} 次 {chips}</div>'
@@ -322,9 +400,10 @@ def _source_card(
     copy: str | None,
     note: str = "",
     copy_label: str = "复制引文",
+    values: Iterable[Span] = (),
 ) -> str:
     p = doc.paragraph(n) if doc else None
-    text = marked(p.text, spans) if p else esc("（该段落已不在索引中）")
+    text = marked(p.text, spans, values=values) if p else esc("（该段落已不在索引中）")
     section = f'<span class="sq-section">{esc(p.section)}</span>' if p and p.section else ""
     badge = {
         "ok": '<span class="sq-badge sq-badge-ok">已核实</span>',
@@ -413,6 +492,11 @@ def sources_html(turn: Turn | None, docs: Docs) -> str:
                 if p
                 else []
             )
+            values = [
+                rel
+                for c in cits
+                if p and (v := value_span(c)) and (rel := _relative(p, v[0], v[1]))
+            ]
             bad = [c for c in cits if not c["verified"]]
             notes = []
             for c in bad:
@@ -439,6 +523,7 @@ def sources_html(turn: Turn | None, docs: Docs) -> str:
                     copy=copy,
                     copy_label="复制引文" if quoted else "复制本段",
                     note="<br>".join(notes),
+                    values=values,
                 )
             )
         invalid = (turn.answer or {}).get("invalid_citations") or []
@@ -513,6 +598,7 @@ def viewer_html(
     cited = set(turn.cited_paragraphs()) if same and turn else set()
     near = set(turn.near_paragraphs()) if same and turn else set()
     marks: dict[int, list[Span]] = {}
+    values: dict[int, list[Span]] = {}
     if same and turn:
         for c in turn.citations + turn.quotes:
             if not is_quote(c):
@@ -521,6 +607,10 @@ def viewer_html(
             s = _relative(p, c.get("start"), c.get("end")) if p else None
             if p and s:
                 marks.setdefault(p.n, []).append(s)
+            v = value_span(c)
+            rel = _relative(p, v[0], v[1]) if p and v else None
+            if p and rel:
+                values.setdefault(p.n, []).append(rel)
     rows = []
     for p in doc.paragraphs:
         cls = ["sq-para", f"sq-kind-{p.kind}"]
@@ -530,12 +620,12 @@ def viewer_html(
             cls.append("sq-nearp")
         if p.n == focus:
             cls.append("sq-focus")
-        spans = marks.get(p.n, [])
-        if p.n == focus and span is not None:
-            rel = _relative(p, span[0], span[1])
-            text = marked(p.text, [rel], "sq-mark sq-mark-focus") if rel else marked(p.text, spans)
+        spans, strong = marks.get(p.n, []), values.get(p.n, [])
+        rel = _relative(p, span[0], span[1]) if p.n == focus and span is not None else None
+        if rel:
+            text = marked(p.text, [rel], "sq-mark sq-mark-focus", strong)
         else:
-            text = marked(p.text, spans)
+            text = marked(p.text, spans, values=strong)
         rows.append(
             f'<div class="{" ".join(cls)}" id="sq-p-{p.n}" data-para="{p.n}">'
             f'<span class="sq-pn">¶{p.n}</span><span class="sq-pt">{text}</span></div>'

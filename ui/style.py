@@ -104,6 +104,9 @@ footer { opacity: .75; }
 .sq-badge-bad { background: #b91c1c; color: #fff; }
 .sq-badge-near { background: #f5f5f4; color: #57534e; }
 .sq-mark { background: #fde68a; color: inherit; padding: 0 1px; border-radius: 2px; }
+.sq-value { background: #fca5a5; color: #7f1d1d; font-weight: 700; padding: 0 1px; border-radius: 2px; }
+.sq-times { font-family: sans-serif; font-size: .75rem; color: #57534e; margin: 0 4px 0 -2px; }
+.sq-related { margin-top: 6px; opacity: .85; }
 .sq-mark-focus { background: #fb923c; color: #1c1917; box-shadow: 0 0 0 2px #fdba74; }
 .sq-strip { display: flex; flex-wrap: wrap; gap: 3px; }
 .sq-cell { min-width: 26px; height: 22px; font: 11px/20px ui-monospace, Menlo, monospace; color: #78716c;

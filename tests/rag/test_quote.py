@@ -36,6 +36,8 @@ def test_markdown_is_ready_to_paste(assistant: Assistant) -> None:
 
 def test_json_shape(assistant: Assistant) -> None:
     d = assistant.quote("三会一课").to_dict()
-    assert set(d) == {"topic", "doc_id", "title", "quotes", "concordance"}
+    assert set(d) == {"topic", "term", "doc_id", "title", "quotes", "related", "concordance"}
+    assert d["term"] == "三会一课"
     assert d["title"] == assistant.corpus.docs[str(d["doc_id"])].title
     assert d["concordance"][0]["count"] >= 1
+    assert set(d["concordance"][0]["paragraphs"][0]) >= {"paragraph", "count", "start", "end"}
