@@ -19,13 +19,47 @@ from speechqa.text import fold
 
 Slot = Callable[[str], bool]
 
+
+def _regex(pattern: str) -> Slot:
+    compiled = re.compile(pattern)
+    return lambda text: compiled.search(text) is not None
+
+
 _NUMERAL = "[0-9０-９一二三四五六七八九十两百千万]+[余多]?"
 _ASKS_DAY = re.compile(r"哪(一)?天|几月|几号|日期|哪个月")
 _ASKS_YEAR = re.compile(r"哪(一)?年|什么时候|何时")
 _UNITS = "个名人次起项条家所位场批篇座栋台本元张份辆处期轮届户件部支队岁吨亩"
 _ASKS_COUNT = re.compile(f"(?:多少|几)([{_UNITS}])")
 _ASKS_PERSON = re.compile(r"叫什么名字|姓名|是谁|哪位|谁")
-_ASKS_PLACE = re.compile(r"哪个(城市|地方|省|市|县|区)|什么地方|在哪里|在哪儿|地点")
+_ASKS_PLACE = re.compile(
+    r"哪(?:个|座|一个)(?:城市|地方|省|市|县|区|镇|乡|村|会议室|会场|场馆|场所)|什么地方|在哪里|在哪儿|在哪个|在哪[？?]|地点"
+)
+# A place: a place name (jieba's ns), or a venue named by what it is.
+_VENUE = re.compile(r"[\u4e00-\u9fff]{1,10}(?:会议室|会场|礼堂|大厅|宾馆|酒店|会堂|中心|广场|馆)")
+# Units of measure (not counting classifiers): "多少亿元", "多少公里", "多少亩".
+_ASKS_MEASURE = re.compile(
+    r"(?:多少|几)\s*([万亿千百]*)(美元|元|公里|千米|平方米|平方公里|公顷|亩|吨|公斤|千克|标箱|人次|户|套|%|％)"
+)
+_PERCENT = r"[0-9０-９.]+\s*[%％]|百分之|个百分点|[0-9.]+倍"
+_MONEY = r"[0-9０-９.]+\s*[万亿千百]*(?:美)?元"
+# What kind of number a bare "是多少" asks for, from the attribute it names.
+_ATTRIBUTE_VALUES: list[tuple[re.Pattern[str], Slot]] = [
+    (re.compile(r"率|比例|比重|强度|占比|增速|增幅|增长|下降|提高|降低"), _regex(_PERCENT)),
+    (
+        re.compile(
+            r"投资|资金|预算|经费|金额|收入|产值|总值|补贴|奖励|薪酬|工资|价格|成本|支出|额度|钱"
+        ),
+        _regex(_MONEY),
+    ),
+    (re.compile(r"人口|人数"), _regex(r"[0-9０-９.]+\s*[万千百]*(?:人|名)")),
+]
+_ASKS_ORG = re.compile(
+    r"哪(?:家|个|一个)(?:部门|单位|机构|企业|公司|银行|学校|医院)|什么(?:部门|单位|机构)"
+)
+# An organisation's name ends in what kind of body it is.
+_ORG_NAME = re.compile(
+    r"[\u4e00-\u9fff]{1,12}(?:局|委员会|委|办公室|办|厅|部门|中心|公司|集团|银行|学校|学院|大学|医院|研究院|研究所|协会|政府|站)"
+)
 _ASKS_CONTACT = re.compile(r"电话|手机|邮箱|传真|联系方式|网址")
 _CONTACT = re.compile(r"\d{3,4}-?\d{7,8}|1\d{10}|[\w.]+@[\w.]+|https?://")
 _DIGIT = re.compile(r"\d")
@@ -34,11 +68,6 @@ _TOPIC = re.compile(
     r"(?:对|关于)([^，,。？?、的“”\"]{2,8}?)(?:工作)?"
     r"(?:有什么|有哪些|提出了?(?:什么|哪些)|作出了?什么|做出了?什么|是怎么|怎么|如何|的要求|的部署|的安排)"
 )
-
-
-def _regex(pattern: str) -> Slot:
-    compiled = re.compile(pattern)
-    return lambda text: compiled.search(text) is not None
 
 
 @functools.cache
@@ -64,11 +93,20 @@ def answer_slot(question: str) -> Slot | None:
     if _ASKS_YEAR.search(question):
         return _regex(r"\d{4}\s*年|[一二三四五六七八九十〇零]{4}年")
     if _ASKS_PLACE.search(question):
-        return _has_tag("ns")
+        place_tag = _has_tag("ns")
+        return lambda text: _VENUE.search(text) is not None or place_tag(text)
+    if _ASKS_ORG.search(question):
+        org_tag = _has_tag("nt")
+        return lambda text: _ORG_NAME.search(text) is not None or org_tag(text)
     if _ASKS_PERSON.search(question):
         return _has_tag("nr")
     if re.search(r"第几|哪几|几何", question):
         return None  # an ordinal or a list, not a count
+    measure = _ASKS_MEASURE.search(question)
+    if measure:
+        # "多少亿元", "多少公里": a number with that unit, "亿元" answered by "12亿元".
+        name = re.escape(measure.group(2))
+        return _regex(f"[0-9０-９.]+\\s*[万亿千百]*{name}|{_NUMERAL}\\s*{name}")
     m = _ASKS_COUNT.search(question)
     if m:
         unit = m.group(1)
@@ -78,6 +116,10 @@ def answer_slot(question: str) -> Slot | None:
             unit = "个项条家所"
         return _regex(f"{_NUMERAL}\\s*[{unit}]")
     if re.search(r"多少|几", question):
+        # A bare "是多少": the attribute asked about says what kind of number answers it.
+        for attribute, value in _ATTRIBUTE_VALUES:
+            if attribute.search(question):
+                return value
         # An amount, not a year: "2023年" does not answer "经费是多少".
         return _regex(
             f"(?<![0-9])(?:[0-9]{{1,3}}|[0-9]{{5,}})(?![0-9])|{_NUMERAL}\\s*(?:[{_UNITS}]|方面)"
