@@ -71,7 +71,8 @@ _TOPIC = re.compile(
 
 
 @functools.cache
-def _posseg() -> Any:
+def posseg() -> Any:
+    """jieba's part-of-speech tagger, with the domain words."""
     from speechqa.text import _jieba
 
     _jieba()  # the domain words must be known to the tagger too
@@ -81,7 +82,7 @@ def _posseg() -> Any:
 
 
 def _has_tag(prefix: str) -> Slot:
-    return lambda text: any(w.flag.startswith(prefix) for w in _posseg().cut(text))
+    return lambda text: any(w.flag.startswith(prefix) for w in posseg().cut(text))
 
 
 def answer_slot(question: str) -> Slot | None:

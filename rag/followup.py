@@ -22,14 +22,13 @@ paragraph uses. Of 390 full tuning questions it would read 10 (2.6%) with a hist
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 import unicodedata
-from typing import Any
 
 from speechqa.text import STOPWORDS
 
+from .answer_type import posseg
 from .corpus import Corpus
 
 # A word in at most this share of the corpus's paragraphs names a topic of its own.
@@ -51,20 +50,10 @@ _CARRY_ON = re.compile(r"^(?:那么?|另外|还有|此外)[，,]?")
 _TOPIC_TAGS = ("n", "vn", "eng", "l", "i")
 
 
-@functools.cache
-def _posseg() -> Any:
-    from speechqa.text import _jieba
-
-    _jieba()  # the domain words must be known to the tagger too
-    import jieba.posseg
-
-    return jieba.posseg
-
-
 def _tagged(question: str) -> list[tuple[str, str]]:
     folded = unicodedata.normalize("NFKC", question).lower()
     # Punctuation is left out; words added to jieba without a tag (国之大者) are kept.
-    return [(w.word, w.flag) for w in _posseg().cut(folded) if any(c.isalnum() for c in w.word)]
+    return [(w.word, w.flag) for w in posseg().cut(folded) if any(c.isalnum() for c in w.word)]
 
 
 def is_deictic(question: str) -> bool:
