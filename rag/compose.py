@@ -328,8 +328,13 @@ class Composer:
         if not top or top[0].score <= 0:
             return 0.0
         best = 0.0
+        # The paragraph that announces the list ("…我讲三点意见。") is its lead whole.
+        announced = structure.announcement(one.lead, len(one.items))
+        whole = announced is not None and announced[0] == len(one.items)
         for s in top:
-            in_lead = s.paragraph.n == one.lead_n and s.text.rstrip(_LEAD_TRIM)[:12] in one.lead
+            in_lead = s.paragraph.n == one.lead_n and (
+                whole or s.text.rstrip(_LEAD_TRIM)[:12] in one.lead
+            )
             in_item = any(s.start < i.end and i.start < s.end for i in one.items)
             if in_lead or in_item:
                 best = max(best, s.score)
