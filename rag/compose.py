@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ingest.parse import Paragraph, ParsedDocument
-from speechqa.text import split_sentences
+from speechqa.text import fold, split_sentences
 
 from . import structure
 from .answer_type import asks_value, value_spans
@@ -71,6 +71,8 @@ _ASKS_HOW_MANY = re.compile(
     r"(?<!哪)几(?:个|点|项|条|大)?(?:部分|方面|意见|点)|多少(?:个|点|项|条)"
 )
 _TITLE = re.compile(r"标题|题目|叫什么")
+# "…里/其中，哪些是…": the question picks some items of a list.
+_PICKS_FROM = re.compile(r"其中|里面?[，,]?(?:哪|有)|之中|当中|有关的|相关的")
 # Beyond how many, the question asks what they are ("…，分别是什么？").
 _ASKS_WHAT = re.compile(r"哪|什么|分别|各|每|内容|标题|列出|具体")
 # The question asks for the parts of the whole speech, not the points of a topic.
@@ -81,7 +83,7 @@ TITLE_MAX_CHARS = 40
 _CLAUSE_SPLIT = re.compile(r"[，,？?；;。]")
 _INTERROGATIVE = re.compile(r"多少|几|什么|哪|怎么|如何|谁|何时|是否|怎样|为什么|为何")
 PART_CANDIDATES = 30
-SAME_SENTENCE_BONUS = 0.3
+SAME_SENTENCE_BONUS = 0.1
 _FULL_END = re.compile(r"[。！？!?]+[”’」』）)】》\"']*")
 _LEAD_IN = re.compile(r"^(?:要|必须|务必|一定要|特别是|重点是)")
 LEAD_IN_MAX_CHARS = 20
@@ -300,7 +302,10 @@ class Composer:
                 spans = value_spans(part, text) if asks_value(part) else []
                 if asks_value(part) and not spans:
                     continue
-                score = cov(text) + 0.3 * (s.score / top if top > 0 else 0.0)
+                # The part's own words first; the whole question's words carry the
+                # subject a part leaves out ("…今年准备再增加多少？").
+                whole_cov = self.coverage(text)
+                score = cov(text) + 0.5 * whole_cov + 0.3 * (s.score / top if top > 0 else 0.0)
                 if any((u.start, u.end) == (c.start, c.end) for c in units):
                     score += SAME_SENTENCE_BONUS  # one sentence answering both parts
                 if cov(text) > 0 and (best is None or score > best[0]):
@@ -328,9 +333,11 @@ class Composer:
         if not top or top[0].score <= 0:
             return 0.0
         best = 0.0
-        # The paragraph that announces the list ("…我讲三点意见。") is its lead whole.
+        # The paragraph that announces as many items as the question asks for ("…我讲
+        # 三点意见。" for "哪三个方面") is the list's lead, whole.
         announced = structure.announcement(one.lead, len(one.items))
-        whole = announced is not None and announced[0] == len(one.items)
+        counted = asked_count(self.question) == len(one.items)
+        whole = counted and announced is not None and announced[0] == len(one.items)
         for s in top:
             in_lead = s.paragraph.n == one.lead_n and (
                 whole or s.text.rstrip(_LEAD_TRIM)[:12] in one.lead
@@ -463,11 +470,28 @@ class Composer:
         p = self.doc.paragraph(n)
         return p.section if p else ""
 
+    def _asked_items(self, one: structure.Series) -> list[structure.Item]:
+        """The items the question asks for: all of them, or, when it names something the
+        lead does not and only some items say it ("十件民生实事里，哪些是给老年人办的"),
+        those."""
+        if self.coverage_of is None or not _PICKS_FROM.search(self.question):
+            return list(one.items)
+        lead = fold(one.lead).text
+        rest = [w for w in self.focus if fold(w).text not in lead]
+        if not rest:
+            return list(one.items)
+        cov = self.coverage_of(" ".join(rest))
+        some = [i for i in one.items if cov(self.doc.text[i.start : i.end]) > 0]
+        return some if 0 < len(some) <= len(one.items) // 2 else list(one.items)
+
     def _listed(self, one: structure.Series) -> Composed:
         if _ASKS_HOW_MANY.search(self.question) and not _ASKS_WHAT.search(self.question):
             counted = self._how_many(one)
             if counted is not None:
                 return counted
+        asked = self._asked_items(one)
+        if len(asked) < len(one.items):
+            one = structure.Series(one.kind, one.lead, one.lead_n, tuple(asked))
         parts = one is self._parts()
         count = count_words(len(one.items))
         if len(one.items) > LIST_ITEMS_MAX:
