@@ -13,7 +13,7 @@
 Every answer line is a verbatim 「quote」 with its [¶n]; no line is a bare fragment
 (a clause cut out of a sentence, a speaker lead such as 「习近平总书记要求」 alone), and
 a heading alone answers only a question about the outline. Answers other than lists
-stay within about :data:`ANSWER_MAX_CHARS` characters.
+stay within about ``AnswerSettings.max_chars`` characters (200).
 """
 
 from __future__ import annotations
@@ -31,20 +31,14 @@ from .answer_type import asks_value, value_spans
 from .constants import LIST_INTRO, LIST_INTRO_FIRST, PARTS_INTRO, cite, count_words
 
 if TYPE_CHECKING:
+    from speechqa.settings import AnswerSettings
+
     from .extractive import Sentence
 
-ANSWER_MAX_CHARS = 200  # an answer that is not a list: complete but short
-LIST_ITEMS_MAX = 8
 # A list answer replaces the sentences only when its series is about the question:
-# its lead and items cover at least LIST_BASE_MIN of the question's words, and its
-# whole score (see Composer._series_score) is at least LIST_MIN_SCORE.
-LIST_BASE_MIN = 0.25
-LIST_MIN_SCORE = 0.45
+# see AnswerSettings.list_base_min, list_relevance and list_min_score.
 NOUN_WEIGHT = 0.2  # the lead says what the question asks a list of ("存在的问题：")
 EVIDENCE_SENTENCES = 10
-# A series must cover the question (by its lead, its items, or holding the best
-# sentences) at least this share as well as the best sentence does.
-RELEVANCE_SHARE = 0.8
 GENERIC_NOUNS = frozenset({"方面", "工作", "意见"})
 
 _STRUCTURE = re.compile(
@@ -135,7 +129,7 @@ def reads_alone(text: str) -> bool:
     return bool(_SENTENCE_CLOSE.search(t)) or len(t) > TITLE_MAX_CHARS
 
 
-def full_sentence(p: Paragraph, start: int, end: int) -> tuple[int, int]:
+def full_sentence(p: Paragraph, start: int, end: int, limit: int) -> tuple[int, int]:
     """Document span of the whole sentence (up to 。！？) of ``p`` that holds
     [start, end); the span itself when that sentence is longer than an answer may be."""
     rel = start - p.start
@@ -149,19 +143,19 @@ def full_sentence(p: Paragraph, start: int, end: int) -> tuple[int, int]:
         e = len(p.text)
     while s < e and p.text[s].isspace():
         s += 1
-    if e - s > ANSWER_MAX_CHARS:
+    if e - s > limit:
         return start, end
     return p.start + s, p.start + e
 
 
-def _next_sentence(p: Paragraph, end: int) -> tuple[int, int] | None:
+def _next_sentence(p: Paragraph, end: int, limit: int) -> tuple[int, int] | None:
     """The sentence of ``p`` after document offset ``end``."""
     rel = end - p.start
     rest = p.text[rel:]
     if not rest.strip():
         return None
     s = rel + len(rest) - len(rest.lstrip())
-    return full_sentence(p, p.start + s, p.start + s + 1)
+    return full_sentence(p, p.start + s, p.start + s + 1, limit)
 
 
 def _heads_paragraph(p: Paragraph, start: int, text: str) -> bool:
@@ -222,7 +216,7 @@ class Composer:
         ranked: Sequence[Sentence],
         coverage: Callable[[str], float],
         focus: Sequence[str],
-        max_sentences: int,
+        cfg: AnswerSettings,
         coverage_of: Callable[[str], Callable[[str], float]] | None = None,
     ) -> None:
         self.question = question
@@ -231,7 +225,7 @@ class Composer:
         self.ranked = list(ranked)
         self.coverage = coverage
         self.focus = list(focus)  # the question's words, most specific first
-        self.max_sentences = max_sentences
+        self.cfg = cfg
         self.kind = question_kind(question)
         self.named: list[int] = []  # paragraphs the outline resolver named
 
@@ -359,7 +353,7 @@ class Composer:
         items_cov = self.coverage("".join(texts))
         evidence = self._evidence(one)
         best_cov = self.ranked[0].coverage if self.ranked else 0.0
-        if max(lead_cov, items_cov, evidence * best_cov) < RELEVANCE_SHARE * best_cov:
+        if max(lead_cov, items_cov, evidence * best_cov) < self.cfg.list_relevance * best_cov:
             return 0.0  # a sentence elsewhere says more of what is asked
         base = 0.4 * lead_cov + 0.3 * items_cov + 0.3 * evidence
         noun = _ASKED_NOUN.search(self.question)
@@ -369,7 +363,7 @@ class Composer:
             base += NOUN_WEIGHT
         elif asks and announced and GENERIC_NOUNS.isdisjoint((asks, announced[1])):
             return 0.0  # asks for 阶段, the lead announces 领域
-        if base < LIST_BASE_MIN:
+        if base < self.cfg.list_base_min:
             return 0.0
         asked = asked_count(self.question)
         named = bool(self.named) and one.paragraphs == self.named
@@ -435,7 +429,7 @@ class Composer:
         if parts is not None and _WHOLE_OUTLINE.search(self.question):
             return self._listed(parts)
         found = self._best_series(retrieved, lambda s: True)
-        if found is None or found[1] < LIST_MIN_SCORE:
+        if found is None or found[1] < self.cfg.list_min_score:
             return None
         return self._listed(self._drill(found[0], retrieved))
 
@@ -494,13 +488,14 @@ class Composer:
             one = structure.Series(one.kind, one.lead, one.lead_n, tuple(asked))
         parts = one is self._parts()
         count = count_words(len(one.items))
-        if len(one.items) > LIST_ITEMS_MAX:
-            intro = LIST_INTRO_FIRST.format(count=count, shown=count_words(LIST_ITEMS_MAX))
+        if len(one.items) > self.cfg.list_items:
+            shown = count_words(self.cfg.list_items)
+            intro = LIST_INTRO_FIRST.format(count=count, shown=shown)
         else:
             intro = (PARTS_INTRO if parts else LIST_INTRO).format(count=count)
         said = self._announcing(one) if _ASKS_HOW_MANY.search(self.question) else None
         units = ([said] if said else []) + [
-            Unit(i.n, i.start, i.end) for i in one.items[:LIST_ITEMS_MAX]
+            Unit(i.n, i.start, i.end) for i in one.items[: self.cfg.list_items]
         ]
         lines = [intro] + [_line(self.doc, u) for u in units]
         return Composed(self.kind, lines, {u.n for u in units})
@@ -514,7 +509,7 @@ class Composer:
         for s, e in split_sentences(p.text, p.start):
             found = structure.announcement(self.doc.text[s:e])
             if found and found[0] == len(one.items):
-                fs, fe = full_sentence(p, s, e)
+                fs, fe = full_sentence(p, s, e, self.cfg.max_chars)
                 return Unit(p.n, fs, fe)
         return None
 
@@ -546,7 +541,7 @@ class Composer:
         own = [s for s in subs if s.lead_n == item.n and s.kind == "inline"]
         under = own[0] if own else direct
         units = [Unit(item.n, item.start, item.end)]
-        units += [Unit(i.n, i.start, i.end) for i in under.items[:LIST_ITEMS_MAX]]
+        units += [Unit(i.n, i.start, i.end) for i in under.items[: self.cfg.list_items]]
         return Composed(self.kind, [_line(self.doc, u) for u in units], {u.n for u in units})
 
     def _is_heading(self, n: int) -> bool:
@@ -588,12 +583,12 @@ class Composer:
         only leads into it. A paragraph's own heading ("（三）从发展要求看，…。") is
         followed by what it heads, or gives way to it when both would be too long."""
         p = s.paragraph
-        start, end = full_sentence(p, s.start, s.end)
+        start, end = full_sentence(p, s.start, s.end, self.cfg.max_chars)
         text = self.doc.text[start:end]
         heading = self.kind != "structure" and _heads_paragraph(p, start, text)
         if _leads_in(text) or heading:
-            nxt = _next_sentence(p, end)
-            if nxt and nxt[1] - start <= ANSWER_MAX_CHARS:
+            nxt = _next_sentence(p, end, self.cfg.max_chars)
+            if nxt and nxt[1] - start <= self.cfg.max_chars:
                 end = nxt[1]
             elif nxt and heading:
                 start, end = nxt
@@ -609,7 +604,7 @@ class Composer:
         chosen = [self._unit(best)]
         size = chosen[0].end - chosen[0].start
         for s in usable[1:]:
-            if len(chosen) >= self.max_sentences:
+            if len(chosen) >= self.cfg.max_sentences:
                 break
             if s.coverage <= 0 or s.score < 0.85 * best.score:
                 continue
@@ -622,7 +617,7 @@ class Composer:
             u = self._unit(s)
             if any(u.start < c.end and c.start < u.end for c in chosen):
                 continue
-            if size + u.end - u.start > ANSWER_MAX_CHARS:
+            if size + u.end - u.start > self.cfg.max_chars:
                 continue
             chosen.append(u)
             size += u.end - u.start

@@ -181,7 +181,7 @@ class ExtractiveAnswerer:
             sorted(sentences, key=lambda s: -s.score),
             cov,
             focus,
-            self.cfg.max_sentences,
+            self.cfg,
             self._coverage,
         )
         pinned = [h.n for h in retrieval.hits if h.pinned and h.doc_id == doc_id]

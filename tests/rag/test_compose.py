@@ -12,7 +12,6 @@ import pytest
 from ingest.parse import ParsedDocument, parse
 from rag import structure
 from rag.compose import (
-    ANSWER_MAX_CHARS,
     Composed,
     Composer,
     asked_count,
@@ -24,7 +23,10 @@ from rag.constants import INTRO_LINE_RE, LIST_INTRO, PARTS_INTRO, QUOTE_RE, coun
 from rag.corpus import Corpus
 from rag.extractive import Coverage, Sentence
 from rag.service import Assistant
+from speechqa.settings import AnswerSettings
 from speechqa.text import split_sentences
+
+ANSWER_MAX_CHARS = AnswerSettings().max_chars
 
 FARM = """在全县农业工作会议上的讲话
 同志们：
@@ -57,7 +59,9 @@ def _compose(question: str, text: str = FARM) -> tuple[ParsedDocument, Composed]
             sentences.append(Sentence(p, s, e, doc.text[s:e], coverage=c, score=c))
     ranked = sorted(sentences, key=lambda s: -s.score)
     focus = [w for w, _, _, _ in sorted(cov.words, key=lambda w: -w[1])]
-    composer = Composer(question, doc, ranked, cov, focus, 4, lambda q: Coverage(q, corpus))
+    composer = Composer(
+        question, doc, ranked, cov, focus, AnswerSettings(), lambda q: Coverage(q, corpus)
+    )
     hits = list(dict.fromkeys(s.paragraph.n for s in ranked if s.paragraph.kind == "body"))
     return doc, composer.compose(hits[:5])
 
