@@ -578,14 +578,16 @@ class Composer:
         return min(spans, key=lambda sp: min(abs(sp[0] - a) for a in at))
 
     # ---- sentences ------------------------------------------------------------------
-    def _unit(self, s: Sentence) -> Unit:
+    def _unit(self, s: Sentence, heads_alone: bool = False) -> Unit:
         """The answer line for a sentence: the whole sentence; with the next one when it
         only leads into it. A paragraph's own heading ("（三）从发展要求看，…。") is
-        followed by what it heads, or gives way to it when both would be too long."""
+        followed by what it heads, or gives way to it when both would be too long;
+        ``heads_alone``: another line of the answer says what it heads."""
         p = s.paragraph
         start, end = full_sentence(p, s.start, s.end, self.cfg.max_chars)
         text = self.doc.text[start:end]
         heading = self.kind != "structure" and _heads_paragraph(p, start, text)
+        heading = heading and not heads_alone
         if _leads_in(text) or heading:
             nxt = _next_sentence(p, end, self.cfg.max_chars)
             if nxt and nxt[1] - start <= self.cfg.max_chars:
@@ -601,7 +603,13 @@ class Composer:
             if s.paragraph.kind != "heading" and reads_alone(self.doc.text[s.start : s.end])
         ] or self.ranked
         best = usable[0]
-        chosen = [self._unit(best)]
+        # A heading followed, in the answer, by another strong sentence of its paragraph
+        # needs no sentence of its own after it.
+        followed = any(
+            s.paragraph.n == best.paragraph.n and s.coverage > 0 and s.score >= 0.85 * best.score
+            for s in usable[1:]
+        )
+        chosen = [self._unit(best, heads_alone=followed)]
         size = chosen[0].end - chosen[0].start
         for s in usable[1:]:
             if len(chosen) >= self.cfg.max_sentences:
@@ -621,5 +629,7 @@ class Composer:
                 continue
             chosen.append(u)
             size += u.end - u.start
+        if followed and sum(u.n == best.paragraph.n for u in chosen) == 1:
+            chosen[0] = self._unit(best)  # what it heads did not fit: the heading brings it
         chosen.sort(key=lambda u: u.start)
         return Composed(self.kind, [_line(self.doc, u) for u in chosen], {u.n for u in chosen})
