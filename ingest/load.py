@@ -1,7 +1,13 @@
 """Load .txt, .md and .docx files into text, detecting Chinese encodings.
 
 The decoded text is kept exactly (only line endings are normalised and a BOM
-dropped) because quotes are cut from it.
+dropped) because quotes are cut from it. A .docx becomes one line per Word
+paragraph and per table row, its headings marked with Markdown "#"s (Title "#",
+Heading 1 "##", …), which ingest.parse reads back for the format "docx".
+
+The title is the file's own: a .docx core-property title or Title paragraph, a
+Markdown document's one "# " heading, else the title line ingest.parse finds (¶1),
+else the file name.
 """
 
 from __future__ import annotations
@@ -13,9 +19,12 @@ import unicodedata
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from speechqa.errors import DocumentError
 from speechqa.text import normalize_newlines
+
+from .parse import DOCX_ESCAPE, TABLE_CELL_SEP, title_line
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".docx")
 _BOMS = (
@@ -109,6 +118,61 @@ def decode(data: bytes, name: str) -> tuple[str, str]:
         return text, "gb18030"
 
 
+# Word paragraph styles that are headings: "Title", "Heading 1"…"Heading 9" (python-docx
+# gives built-in styles their English names whatever the Word language).
+_HEADING_STYLE = re.compile(r"^(?:heading|标题)\s*([1-9])$", re.IGNORECASE)
+_MD_H1 = re.compile(r"^#[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_BREAKS = str.maketrans({"\n": " ", "\r": " ", "\v": " "})
+
+
+def _outline_level(paragraph: Any) -> int | None:
+    """Word's outline level (0 = level 1 … 8; 9 = body text) set on the paragraph or
+    on its style or a style it is based on."""
+    found = paragraph._p.xpath("./w:pPr/w:outlineLvl/@w:val")
+    style = paragraph.style
+    while not found and style is not None:
+        found = style.element.xpath("./w:pPr/w:outlineLvl/@w:val")
+        style = style.base_style
+    return int(found[0]) if found and str(found[0]).isdigit() else None
+
+
+def _heading_depth(paragraph: Any) -> int:
+    """Markdown depth a Word paragraph is stored with: Title 1, Heading n n+1 (at most
+    6), a paragraph with an outline level like its heading; 0 for body text."""
+    name = paragraph.style.name if paragraph.style is not None else ""
+    if name == "Title":
+        return 1
+    m = _HEADING_STYLE.match(name or "")
+    level = int(m.group(1)) - 1 if m else _outline_level(paragraph)
+    return min(level + 2, 6) if level is not None and level < 9 else 0
+
+
+def _docx_line(text: str, depth: int = 0) -> str:
+    """One stored line: heading depth as Markdown "#"s; a body line that itself starts
+    with "#" escaped so that it is not read back as a heading."""
+    if depth:
+        return "#" * depth + " " + text
+    return DOCX_ESCAPE + text if text.startswith("#") else text
+
+
+def _docx_lines(document: Any) -> list[str]:
+    """The body in order: each non-empty Word paragraph (a soft line break is a space:
+    ¶n counts Word paragraphs) and each non-empty table row (cells stripped, joined
+    with ｜, the header row included)."""
+    lines: list[str] = []
+    for item in document.iter_inner_content():
+        if hasattr(item, "rows"):
+            for row in item.rows:
+                cells = [cell.text.strip().translate(_BREAKS) for cell in row.cells]
+                if any(cells):
+                    lines.append(_docx_line(TABLE_CELL_SEP.join(cells)))
+        else:
+            text = item.text.translate(_BREAKS).strip()
+            if text:
+                lines.append(_docx_line(text, _heading_depth(item)))
+    return lines
+
+
 def _docx_text(data: bytes, name: str) -> tuple[str, str]:
     try:
         import docx  # python-docx; imported here so text files never pay for it
@@ -121,24 +185,20 @@ def _docx_text(data: bytes, name: str) -> tuple[str, str]:
             f"{name}: not a valid .docx file ({type(exc).__name__}); open and re-save it in Word.",
             zh=f"{name}：不是有效的 .docx 文件；请用 Word 打开后重新保存再上传。",
         ) from None
-    # A soft line break inside a Word paragraph is not a new paragraph: ¶n counts
-    # Word paragraphs, so it becomes a space.
-    lines = [re.sub(r"[\r\n\v]+", " ", p.text) for p in document.paragraphs]
     title = (document.core_properties.title or "").strip()
     if not title:
         for p in document.paragraphs:
             if p.style is not None and p.style.name == "Title" and p.text.strip():
-                title = p.text.strip()
+                title = p.text.translate(_BREAKS).strip()
                 break
-    return "\n".join(line for line in lines if line.strip()), title
+    return "\n".join(_docx_lines(document)), title
 
 
 def _md_title(text: str) -> str:
-    for line in text.splitlines():
-        m = re.match(r"^#\s+(.+?)\s*#*\s*$", line)
-        if m:
-            return m.group(1)
-    return ""
+    """A Markdown document's one "# " heading, wherever it is ("" when it has none or
+    several: then they are its parts)."""
+    found = [m.group(1) for m in _MD_H1.finditer(text)]
+    return found[0] if len(found) == 1 else ""
 
 
 def load_bytes(data: bytes, name: str) -> LoadedDocument:
@@ -169,7 +229,7 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
     return LoadedDocument(
         text=text,
         format=suffix[1:],
-        title=title or Path(name).stem,
+        title=title or title_line(text, suffix[1:]) or Path(name).stem,
         source=name,
         encoding=encoding,
     )

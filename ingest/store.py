@@ -11,7 +11,9 @@ The document record is the switch that makes a version visible: chunks of a new
 version are written first, then the record is replaced in one upsert, then the
 chunks only the old version used are deleted. Readers only trust chunks whose ids
 the current record produces, so no reader ever sees a half-updated document and
-an interrupted ingest leaves the previous version intact.
+an interrupted ingest leaves the previous version intact. Writes hold the store's
+lock shared (:mod:`ingest.lock`) so that ``speechqa gc`` (:mod:`ingest.maintenance`),
+which holds it exclusive, never sees a write half way.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from speechqa.settings import Settings
 from speechqa.text import tokenize, tokenizer_key
 
 from .embed import SpeechEmbeddings
+from .lock import writes
 from .parse import Chunk, ParsedDocument, parse
 
 SCHEMA_VERSION = "1"
@@ -257,6 +260,7 @@ class Index:
         """Make ``doc`` the current version of its doc_id, embedding only new text."""
         return self.write([Incoming(doc, source, encoding)], progress)
 
+    @writes
     def write(
         self, batch: Sequence[Incoming], progress: Callable[[int], None] | None = None
     ) -> UpsertStats:
@@ -345,6 +349,7 @@ class Index:
         except Exception:  # older servers do not say: Chroma's long-standing default
             return 1000
 
+    @writes
     def delete(self, doc_id: str) -> int:
         if self.record(doc_id) is None:
             self.load([doc_id])  # raises UnknownDocumentError with the known ids

@@ -51,6 +51,8 @@ def render(answer) -> str:
             mark = "✓" if c.verified else "✗ 未核实"
             what = f"「{c.quote}」" if c.quote else ""
             lines.append(f"  [¶{c.paragraph}] {mark} {what}")
+        if answer.title:
+            lines.append(f"  （出自《{answer.title}》）")
     return "\n".join(lines)
 
 

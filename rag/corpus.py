@@ -17,8 +17,9 @@ from ingest.parse import Paragraph, ParsedDocument
 from ingest.store import Index
 from speechqa.text import tokenize
 
-# Headings and salutations give a section its context; they are not evidence.
-EVIDENCE_KINDS = frozenset({"body"})
+# Headings and salutations give a section its context; they are not evidence. The
+# title and the byline lines under it are: they name the occasion, speaker and date.
+EVIDENCE_KINDS = frozenset({"body", "title", "byline"})
 
 
 @dataclass

@@ -79,17 +79,21 @@ class QuoteResult:
     doc_id: str | None
     quotes: list[QuoteHit]
     concordance: list[Concordance]
+    title: str = ""  # the quoted document's title (what users are shown)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "topic": self.topic,
             "doc_id": self.doc_id,
+            "title": self.title,
             "quotes": [q.to_dict() for q in self.quotes],
             "concordance": [c.to_dict() for c in self.concordance],
         }
 
     def to_markdown(self) -> str:
         lines = [f"## 摘引：{self.topic}", ""]
+        if self.title and self.quotes:
+            lines += [f"出自《{self.title}》", ""]
         for q in self.quotes:
             lines.append(f"- {q.paste}" + (f"  \n  〔{q.section}〕" if q.section else ""))
         if self.concordance:
@@ -102,7 +106,7 @@ class QuoteResult:
     def to_text(self) -> str:
         if not self.quotes and not self.concordance:
             return f"讲话中没有找到与“{self.topic}”相关的原文。"
-        lines = []
+        lines = [f"出自《{self.title}》"] if self.title and self.quotes else []
         for i, q in enumerate(self.quotes, 1):
             lines.append(f"{i}. {q.paste}")
             if q.section:

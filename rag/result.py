@@ -58,12 +58,14 @@ class Answer:
     notice: str | None = None  # e.g. the LLM failed and the extractive answer stands in
     standalone_question: str | None = None  # a follow-up rewritten with its history
     answerability: float | None = None
+    title: str | None = None  # the answering document's title (what users are shown)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "question": self.question,
             "answer": self.answer,
             "doc_id": self.doc_id,
+            "title": self.title,
             "citations": [c.to_dict() for c in self.citations],
             "retrieved": self.retrieved,
             "refused": self.refused,

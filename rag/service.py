@@ -152,6 +152,7 @@ class Assistant:
             question=question,
             answer="",
             doc_id=doc_id,
+            title=self.corpus.docs[doc_id].title if doc_id in self.corpus.docs else None,
             retrieved=[h.to_dict() for h in retrieval.hits],
             mode=mode,
             standalone_question=standalone if standalone != question else None,
@@ -224,7 +225,7 @@ class Assistant:
         coverage = Coverage(topic, self.corpus)
         quotes = find_quotes(topic, document, retrieval, coverage, limit) if coverage.words else []
         concord = [c for c in (concordance(document, t) for t in terms_of(topic)) if c.count]
-        return QuoteResult(topic, doc_id, quotes, concord)
+        return QuoteResult(topic, doc_id, quotes, concord, document.title)
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         final = None

@@ -6,21 +6,9 @@ from __future__ import annotations
 
 import re
 
+from ingest.outline import cn_number
 from ingest.parse import Paragraph, ParsedDocument
 
-_CN = {
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-    "十": 10,
-}
 _NUM = r"([一二两三四五六七八九十]|\d{1,2})"
 _PART = re.compile(rf"第{_NUM}(?:个)?(?:部分|方面|大部分|板块)")
 _POINT = re.compile(rf"第{_NUM}(?:个)?(?:点|条|项|小点)")
@@ -31,10 +19,6 @@ _ALL_PARTS = re.compile(
 _ABOUT_SPEECH = re.compile(r"讲话|报告|部署|安排|结构|框架|提纲|今年工作")
 _ENDING = re.compile(r"(结尾|结束语|最后一段|收尾)")
 _OPENING = re.compile(r"(开头|开场|开篇)")
-
-
-def _number(token: str) -> int:
-    return int(token) if token.isdigit() else _CN.get(token, 0)
 
 
 def _parts(doc: ParsedDocument) -> list[Paragraph]:
@@ -68,12 +52,12 @@ def resolve(question: str, doc: ParsedDocument) -> list[int]:
     part = _PART.search(question)
     point = _POINT.search(question)
     if part:
-        i = _number(part.group(1))
+        i = cn_number(part.group(1))
         if not 1 <= i <= len(parts):
             return []
         if point:
             points = _points(doc, parts[i - 1])
-            j = _number(point.group(1))
+            j = cn_number(point.group(1))
             return [points[j - 1].n] if 1 <= j <= len(points) else []
         return [parts[i - 1].n]
     if _ALL_PARTS.search(question) and _ABOUT_SPEECH.search(question) and parts:

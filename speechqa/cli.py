@@ -18,6 +18,7 @@ from speechqa.settings import Settings
 # Modules that add subcommands: each has register(subparsers, common).
 COMMAND_MODULES = (
     "speechqa.commands",
+    "ingest.commands",
     "rag.commands",
     "ui.commands",
     "eval.commands",

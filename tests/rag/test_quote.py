@@ -25,11 +25,17 @@ def test_concordance_counts_every_occurrence(assistant: Assistant) -> None:
 
 
 def test_markdown_is_ready_to_paste(assistant: Assistant) -> None:
-    md = assistant.quote("警示教育").to_markdown()
+    result = assistant.quote("警示教育")
+    md = result.to_markdown()
     assert "「" in md and "（第16段）" in md
+    # The document is named by its title, in the Markdown and in the terminal text.
+    title = assistant.corpus.docs[result.doc_id or ""].title
+    assert result.title == title
+    assert f"出自《{title}》" in md and f"出自《{title}》" in result.to_text()
 
 
 def test_json_shape(assistant: Assistant) -> None:
     d = assistant.quote("三会一课").to_dict()
-    assert set(d) == {"topic", "doc_id", "quotes", "concordance"}
+    assert set(d) == {"topic", "doc_id", "title", "quotes", "concordance"}
+    assert d["title"] == assistant.corpus.docs[str(d["doc_id"])].title
     assert d["concordance"][0]["count"] >= 1

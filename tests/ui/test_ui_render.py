@@ -180,6 +180,24 @@ def test_feedback_log_lines(answered: Turn, tmp_path: Path) -> None:
         feedback.append(tmp_path, answered, "meh")  # type: ignore[arg-type]
 
 
+def test_document_picker_shows_titles_not_ids() -> None:
+    from ui.app import doc_choices
+
+    docs = {
+        d.doc_id: d
+        for d in (
+            parse("讲话\n正文。", "txt", "talk-2023", "在全市工作会议上的讲话"),
+            parse("讲话\n正文。", "txt", "talk-2024", "在全市工作会议上的讲话"),
+            parse("正文。", "txt", "notice", "关于做好汛期工作的通知"),
+        )
+    }
+    assert doc_choices(docs) == [
+        ("在全市工作会议上的讲话（1）", "talk-2023"),  # two documents share a title
+        ("在全市工作会议上的讲话（2）", "talk-2024"),
+        ("关于做好汛期工作的通知", "notice"),
+    ]
+
+
 def test_find_turn_falls_back_to_the_latest(answered: Turn, refused: Turn) -> None:
     assert find_turn([answered, refused], answered.id) is answered
     assert find_turn([answered, refused], "nope") is refused

@@ -1,0 +1,500 @@
+"""Store-wide maintenance: ``speechqa gc`` removes what no document uses,
+``speechqa doctor`` checks the store and says what to run to fix it.
+
+What a store owns is decided the way readers decide it (see :mod:`ingest.store`):
+a chunk is current when the chunk ids of its document's current record (the
+record's text parsed again) include it; a cached vector is used when a current
+chunk has its text hash. Everything else is left over: chunks of an interrupted
+ingest or of a document version that was replaced, and the cached vectors of
+deleted or changed text.
+
+Safe while the web chat is serving:
+
+* gc holds the store's lock exclusive (:mod:`ingest.lock`) from the first read
+  to the last delete. Every write holds it shared, so no ingest, upload or
+  delete is half way while gc decides what is left over, and none starts until
+  gc is done: a chunk written ahead of its record's switch is never taken for
+  an orphan.
+* Readers take no lock and need none. gc deletes only chunks that no current
+  record owns, and readers trust only the chunk ids of the records they loaded
+  (``Corpus.chunk_owner``): a reader never used what gc removes, so every
+  answer sees either the chunk before the delete, ignored, or no chunk at all.
+  The vector cache is read by ingest only, which the lock keeps out.
+* Chroma does not give the space back to the file system: SQLite and the HNSW
+  files keep the freed pages and reuse them for the next ingest. The bytes
+  reported are those of the rows removed (vectors, texts, metadata).
+
+Both commands look at the collections directly, a page at a time, and never load
+an embedding model except where doctor checks the configured one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from speechqa.errors import SpeechQAError
+from speechqa.settings import Settings
+
+from .lock import store_lock
+from .parse import parse
+
+CHUNKS, DOCS, VECTORS = "sq-chunks-", "sq-docs-", "sq-vectors-"
+_FLOAT_BYTES = 4  # Chroma stores float32
+
+
+def batch_limit(client: Any) -> int:
+    try:
+        return max(1, min(5000, int(client.get_max_batch_size())))
+    except Exception:  # older servers do not say: Chroma's long-standing default
+        return 1000
+
+
+def _pages(col: Any, include: list[str], step: int) -> Iterator[dict[str, Any]]:
+    """The whole collection a page at a time (one get of all rows exceeds SQLite's
+    variable limit inside Chroma, and would hold them all in memory)."""
+    offset = 0
+    while True:
+        got = col.get(limit=step, offset=offset, include=include)
+        if got["ids"]:
+            yield got
+        if len(got["ids"]) < step:
+            return
+        offset += step
+
+
+def store_keys(client: Any) -> dict[str, set[str]]:
+    """Embedder key -> the kinds of collection ("chunks", "docs", "vectors") the store has."""
+    keys: dict[str, set[str]] = {}
+    for col in client.list_collections():
+        name = col if isinstance(col, str) else col.name
+        for prefix, kind in ((CHUNKS, "chunks"), (DOCS, "docs"), (VECTORS, "vectors")):
+            if name.startswith(prefix):
+                keys.setdefault(name[len(prefix) :], set()).add(kind)
+    return keys
+
+
+@dataclass
+class Scan:
+    """One embedder's collections: what the current records own and what is stored."""
+
+    key: str
+    records: int = 0
+    owned: set[str] = field(default_factory=set)  # chunk ids the current records produce
+    hashes: set[str] = field(default_factory=set)  # text hashes of those chunks
+    stored: set[str] = field(default_factory=set)  # chunk ids in the chunk collection
+    cached: set[str] = field(default_factory=set)  # text hashes in the vector cache
+    miscounted: list[str] = field(default_factory=list)  # records whose "chunks" is off
+    missing_by_doc: dict[str, int] = field(default_factory=dict)  # doc_id -> chunks absent
+
+    @property
+    def orphans(self) -> list[str]:
+        return sorted(self.stored - self.owned)
+
+    @property
+    def unused(self) -> list[str]:
+        return sorted(self.cached - self.hashes)
+
+    @property
+    def missing(self) -> int:
+        return sum(self.missing_by_doc.values())
+
+
+def scan(client: Any, key: str, kinds: set[str]) -> Scan:
+    step = batch_limit(client)
+    out = Scan(key=key)
+    per_doc: dict[str, list[str]] = {}
+    if "docs" in kinds:
+        docs = client.get_collection(DOCS + key, embedding_function=None)
+        for page in _pages(docs, ["metadatas", "documents"], step):
+            for doc_id, meta, text in zip(
+                page["ids"], page["metadatas"] or [], page["documents"] or [], strict=True
+            ):
+                m = dict(meta or {})
+                parsed = parse(
+                    text or "", str(m.get("format", "txt")), doc_id, str(m.get("title", doc_id))
+                )
+                chunks = parsed.chunks()
+                out.records += 1
+                per_doc[doc_id] = [c.id for c in chunks]
+                out.owned.update(c.id for c in chunks)
+                out.hashes.update(c.text_hash for c in chunks)
+                if int(m.get("chunks", -1)) != len(chunks):
+                    out.miscounted.append(doc_id)
+    if "chunks" in kinds:
+        col = client.get_collection(CHUNKS + key, embedding_function=None)
+        for page in _pages(col, [], step):
+            out.stored.update(page["ids"])
+    if "vectors" in kinds:
+        cache = client.get_collection(VECTORS + key, embedding_function=None)
+        for page in _pages(cache, [], step):
+            out.cached.update(page["ids"])
+    for doc_id, ids in per_doc.items():
+        absent = sum(1 for i in ids if i not in out.stored)
+        if absent:
+            out.missing_by_doc[doc_id] = absent
+    return out
+
+
+def _row_bytes(col: Any, ids: list[str], step: int, dimension: int) -> int:
+    """Bytes of the rows ``ids``: vectors, texts and metadata as stored."""
+    total = 0
+    for i in range(0, len(ids), step):
+        part = ids[i : i + step]
+        got = col.get(ids=part, include=["documents", "metadatas"])
+        total += sum(len(x.encode()) for x in got["ids"])
+        total += sum(len((d or "").encode()) for d in got.get("documents") or [])
+        total += sum(
+            len(json.dumps(m, ensure_ascii=False).encode()) for m in got.get("metadatas") or [] if m
+        )
+        total += len(got["ids"]) * dimension * _FLOAT_BYTES
+    return total
+
+
+def _delete(col: Any, ids: list[str], step: int) -> None:
+    for i in range(0, len(ids), step):
+        col.delete(ids=ids[i : i + step])
+
+
+def _dimension(col: Any) -> int:
+    dim = (col.metadata or {}).get("dimension")
+    if isinstance(dim, int):
+        return dim
+    got = col.get(limit=1, include=["embeddings"])
+    embs = got["embeddings"] if got["embeddings"] is not None else []
+    return len(embs[0]) if len(embs) else 0
+
+
+# ---- gc -----------------------------------------------------------------------
+
+
+@dataclass
+class GcEntry:
+    embedder: str
+    records: int
+    chunks: int
+    orphan_chunks: int
+    vectors: int
+    unused_vectors: int
+    bytes: int
+    skipped: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class GcReport:
+    dry_run: bool
+    entries: list[GcEntry]
+
+    @property
+    def orphan_chunks(self) -> int:
+        return sum(e.orphan_chunks for e in self.entries)
+
+    @property
+    def unused_vectors(self) -> int:
+        return sum(e.unused_vectors for e in self.entries)
+
+    @property
+    def bytes(self) -> int:
+        return sum(e.bytes for e in self.entries)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "dry_run": self.dry_run,
+            "orphan_chunks": self.orphan_chunks,
+            "unused_vectors": self.unused_vectors,
+            "bytes_freed": 0 if self.dry_run else self.bytes,
+            "bytes_to_free": self.bytes if self.dry_run else 0,
+            "embedders": [e.to_dict() for e in self.entries],
+        }
+
+    def to_text(self) -> str:
+        verb = "可清理" if self.dry_run else "已清理"
+        lines = []
+        for e in self.entries:
+            if e.skipped:
+                lines.append(f"{e.embedder}：跳过（{e.skipped}）")
+                continue
+            lines.append(
+                f"{e.embedder}：文档 {e.records} 篇，检索块 {e.chunks} 个，缓存向量 {e.vectors} 个；"
+                f"{verb}孤立检索块 {e.orphan_chunks} 个、未用向量 {e.unused_vectors} 个，"
+                f"{_size(e.bytes)}"
+            )
+        if not self.entries:
+            lines.append("索引中还没有集合，无需清理。")
+        total = (
+            f"合计{verb}孤立检索块 {self.orphan_chunks} 个、未用向量 {self.unused_vectors} 个，"
+            f"{_size(self.bytes)}"
+        )
+        lines.append(total + ("（--dry-run：未做改动）" if self.dry_run else ""))
+        return "\n".join(lines)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e6:.2f} MB" if n >= 100_000 else f"{n / 1e3:.1f} KB"
+
+
+def gc(
+    settings: Settings, *, dry_run: bool = False, wait: float = 60.0, client: Any = None
+) -> GcReport:
+    """Remove orphan chunks and unused cached vectors of every embedder in the store
+    (see the module docstring for why this is safe while the web chat serves)."""
+    from .store import make_client
+
+    client = client if client is not None else make_client(settings)
+    entries = []
+    with store_lock(settings, exclusive=True, timeout=wait):
+        step = batch_limit(client)
+        for key, kinds in sorted(store_keys(client).items()):
+            if not {"docs", "chunks"} <= kinds:
+                what = "docs" if "docs" not in kinds else "chunks"
+                entries.append(
+                    GcEntry(
+                        key,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        0,
+                        skipped=f"缺少 sq-{what}-{key} 集合；运行 speechqa doctor",
+                    )
+                )
+                continue
+            s = scan(client, key, kinds)
+            orphans, unused = s.orphans, s.unused
+            chunks = client.get_collection(CHUNKS + key, embedding_function=None)
+            dim = _dimension(chunks)
+            freed = _row_bytes(chunks, orphans, step, dim)
+            cache = (
+                client.get_collection(VECTORS + key, embedding_function=None) if unused else None
+            )
+            freed += _row_bytes(cache, unused, step, dim) if cache is not None else 0
+            if not dry_run:
+                _delete(chunks, orphans, step)
+                if cache is not None:
+                    _delete(cache, unused, step)
+            entries.append(
+                GcEntry(
+                    embedder=key,
+                    records=s.records,
+                    chunks=len(s.stored),
+                    orphan_chunks=len(orphans),
+                    vectors=len(s.cached),
+                    unused_vectors=len(unused),
+                    bytes=freed,
+                )
+            )
+    return GcReport(dry_run=dry_run, entries=entries)
+
+
+# ---- doctor ---------------------------------------------------------------------
+
+
+@dataclass
+class Check:
+    name: str
+    status: str  # "ok", "warn" (housekeeping) or "error" (answers are affected)
+    message: str
+    fix: str | None = None
+    details: dict[str, object] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class DoctorReport:
+    store: str
+    embedder: str
+    checks: list[Check]
+
+    @property
+    def ok(self) -> bool:
+        return all(c.status != "error" for c in self.checks)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ok": self.ok,
+            "store": self.store,
+            "embedder": self.embedder,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+    def to_text(self) -> str:
+        mark = {"ok": "✓", "warn": "!", "error": "✗"}
+        lines = [f"索引：{self.store}（嵌入模型 {self.embedder}）"]
+        for c in self.checks:
+            lines.append(f"{mark[c.status]} {c.name}：{c.message}")
+            if c.fix:
+                lines.append(f"    修复：{c.fix}")
+        fixes = [c for c in self.checks if c.status != "ok"]
+        lines.append("一切正常。" if not fixes else f"发现 {len(fixes)} 个问题。")
+        return "\n".join(lines)
+
+
+def doctor(settings: Settings, *, wait: float = 60.0, client: Any = None) -> DoctorReport:
+    """Check the configured embedder's collections in the store; each problem found
+    names what to run to fix it."""
+    from .embed import build_embeddings
+    from .store import make_client
+
+    where = settings.chroma_url or str(settings.store)
+    client = client if client is not None else make_client(settings)
+    embeddings = build_embeddings(settings.embedder)
+    key = embeddings.key
+    # The model is loaded before the lock is taken: writers need not wait for it.
+    try:
+        dim: int | str = int(embeddings.dimension)
+    except SpeechQAError as exc:
+        dim = str(exc)
+    with store_lock(settings, exclusive=True, timeout=wait):
+        keys = store_keys(client)
+        kinds = keys.get(key, set())
+        checks = [_check_collections(key, kinds, keys)]
+        if "chunks" in kinds:
+            checks.append(_check_embedder(client, key, embeddings.model_name, dim))
+        if {"docs", "chunks"} <= kinds:
+            s = scan(client, key, kinds)
+            checks += _check_records(s), _check_orphans(s)
+            if "vectors" in kinds:
+                checks.append(_check_cache(client, key, s))
+    return DoctorReport(store=where, embedder=key, checks=checks)
+
+
+def _check_collections(key: str, kinds: set[str], keys: dict[str, set[str]]) -> Check:
+    others = sorted(k for k in keys if k != key)
+    details: dict[str, object] = {"present": sorted(kinds), "other_embedders": others}
+    if not kinds:
+        return Check(
+            "collections",
+            "warn",
+            "这个嵌入模型还没有索引" + (f"（库中另有 {', '.join(others)}）" if others else ""),
+            "speechqa ingest（或用 --embedder 选库中已有的模型）",
+            details,
+        )
+    absent = [k for k in ("chunks", "docs", "vectors") if k not in kinds]
+    if not absent:
+        return Check("collections", "ok", "检索块、文档记录、向量缓存三个集合齐全", None, details)
+    names = ", ".join(f"sq-{k}-{key}" for k in absent)
+    if absent == ["vectors"]:
+        return Check(
+            "collections",
+            "warn",
+            f"缺少 {names}（旧版索引）",
+            "speechqa ingest（会自动建立）",
+            details,
+        )
+    return Check(
+        "collections",
+        "error",
+        f"缺少 {names}",
+        "speechqa gc，然后 speechqa ingest 重新导入全部文档"
+        if "docs" in absent
+        else "speechqa ingest --delete DOC 后重新导入每篇文档",
+        details,
+    )
+
+
+def _check_embedder(client: Any, key: str, model: str, dim: int | str) -> Check:
+    """``dim``: the configured model's dimension, or why it could not be loaded."""
+    if isinstance(dim, str):
+        return Check(
+            "embedder",
+            "error",
+            f"无法加载嵌入模型：{dim}",
+            "检查 SPEECHQA_EMBEDDER_PROVIDER / _MODEL / _BASE_URL",
+        )
+    col = client.get_collection(CHUNKS + key, embedding_function=None)
+    have = col.metadata or {}
+    details: dict[str, object] = {
+        "model": model,
+        "dimension": dim,
+        "stored_model": have.get("model"),
+        "stored_dimension": have.get("dimension"),
+    }
+    got = col.get(limit=1, include=["embeddings"])
+    embs = got["embeddings"] if got["embeddings"] is not None else []
+    if len(embs):
+        details["vector_length"] = len(embs[0])
+    bad = have.get("model") != model or have.get("dimension") != dim
+    if bad or details.get("vector_length", dim) != dim:
+        return Check(
+            "embedder",
+            "error",
+            f"索引由 {have.get('model')}（{have.get('dimension')} 维）建立，"
+            f"当前模型是 {model}（{dim} 维）",
+            "用 --embedder / --embedder-model 选建索引时的模型，或用 --store 换一个目录重新导入",
+            details,
+        )
+    return Check("embedder", "ok", f"{model}，{dim} 维，与索引一致", None, details)
+
+
+def _check_records(s: Scan) -> Check:
+    details: dict[str, object] = {
+        "records": s.records,
+        "missing_chunks": s.missing,
+        "documents_missing_chunks": sorted(s.missing_by_doc),
+        "miscounted": sorted(s.miscounted),
+    }
+    if s.missing_by_doc:
+        docs = sorted(s.missing_by_doc)
+        shown = ", ".join(docs[:5]) + ("…" if len(docs) > 5 else "")
+        return Check(
+            "records",
+            "error",
+            f"{len(docs)} 篇文档缺少 {s.missing} 个检索块（{shown}），检索时找不到这些段落",
+            "对每篇：speechqa ingest --delete DOC，再 speechqa ingest 原文件",
+            details,
+        )
+    if s.miscounted:
+        return Check(
+            "records",
+            "warn",
+            f"{len(s.miscounted)} 篇文档记录的检索块数与正文不符（{', '.join(s.miscounted[:5])}）",
+            "对每篇：speechqa ingest --delete DOC，再 speechqa ingest 原文件",
+            details,
+        )
+    return Check("records", "ok", f"文档 {s.records} 篇，每篇的检索块都在", None, details)
+
+
+def _check_orphans(s: Scan) -> Check:
+    n = len(s.orphans)
+    details: dict[str, object] = {"chunks": len(s.stored), "orphan_chunks": n}
+    if n:
+        return Check(
+            "orphans",
+            "warn",
+            f"{n} 个检索块不属于任何文档记录（占用空间，挤占检索名额）",
+            "speechqa gc",
+            details,
+        )
+    return Check("orphans", "ok", f"检索块 {len(s.stored)} 个，没有孤立的", None, details)
+
+
+def _check_cache(client: Any, key: str, s: Scan) -> Check:
+    cache = client.get_collection(VECTORS + key, embedding_function=None)
+    dim = _dimension(cache)
+    unused = len(s.unused)
+    details: dict[str, object] = {
+        "vectors": len(s.cached),
+        "unused_vectors": unused,
+        "bytes": len(s.cached) * dim * _FLOAT_BYTES,
+        "uncached_texts": len(s.hashes - s.cached),
+    }
+    size = _size(len(s.cached) * dim * _FLOAT_BYTES)
+    if unused:
+        return Check(
+            "cache",
+            "warn",
+            f"缓存向量 {len(s.cached)} 个（约 {size}），其中 {unused} 个已无检索块使用",
+            "speechqa gc",
+            details,
+        )
+    return Check(
+        "cache", "ok", f"缓存向量 {len(s.cached)} 个（约 {size}），都在使用", None, details
+    )
