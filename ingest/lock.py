@@ -8,18 +8,23 @@ That is what lets gc tell an orphan chunk (left by an interrupted ingest, never
 to be owned by a record) from a chunk an ingest has written but not yet switched
 its record to.
 
-The lock is ``flock(2)`` on a file in the data directory, so it covers every
-process on this machine that uses the same ``--store`` (with ``--chroma-url``
-too: the lock file stays in the local data directory). It is released when its
-holder exits, however it exits, so a crash never leaves the store locked.
-Readers take no lock.
+The lock is ``flock(2)`` on a file: ``<store>/index.lock`` for the embedded
+index, so it covers every process on this machine that uses the same ``--store``;
+for a Chroma server, a file in the system's temporary folder named after the
+server's URL (the collections live on the server, and nothing is written to the
+local data directory), so it covers every process on this machine that uses that
+server. Processes on other machines writing to the same server are not covered:
+run gc where the writers run. The lock is released when its holder exits, however
+it exits, so a crash never leaves the store locked. Readers take no lock.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -43,6 +48,10 @@ S = TypeVar("S", bound=_HasSettings)
 
 
 def lock_path(settings: Settings) -> Path:
+    if settings.chroma_url:
+        url = settings.chroma_url.strip().rstrip("/").lower()
+        digest = hashlib.sha1(url.encode()).hexdigest()[:16]
+        return Path(tempfile.gettempdir()) / "speechqa-locks" / f"chroma-{digest}.lock"
     return Path(settings.store).expanduser() / LOCK_NAME
 
 
@@ -98,9 +107,10 @@ def _fcntl() -> Any:
 
 
 def _open(path: Path) -> int | None:
+    # flock needs no write access: a lock file another user created still works.
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        return os.open(path, os.O_RDONLY | os.O_CREAT, 0o644)
     except OSError:
         return None
 
