@@ -22,10 +22,11 @@ Inference is a few lines of numpy over the JSON model file shipped with the pack
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -64,6 +65,17 @@ FEATURE_DOC: dict[str, str] = {
     "paragraphs near a focus term holds one",
     "slot_missing_doc": "1 when a typed value is asked for and no clause of the whole "
     "document near a focus term holds one",
+    "slot_cov_sentence": "when a typed value is asked for: the best coverage of the question "
+    "by a sentence of the top paragraphs that holds such a value (0 if none does)",
+    "slot_cov_clause": "the same for a clause holding the value together with the clause before it",
+    "number_off_sentence": "1 when a number of the question (a year, 三期, 2号线) is in the "
+    "document but not in the sentence that covers the question best",
+    "number_off_value": "1 when a number of the question is not in the sentence of the best "
+    "clause holding the asked kind of value",
+    "plan_mismatch": "1 when the question asks for a plan or target and the paragraph of the "
+    "best value clause states none, or the other way round",
+    "quantity_in_question": "1 when the question itself holds a quantity (9人, 1.5亿元) and asks "
+    "for another value: a part of a total the text gives",
     "dense_top": "cosine of the best dense hit",
     "dense_margin": "its margin over the next hit's cosine",
     "bm25_top": "BM25 score of the best lexical hit over the query's total IDF",
@@ -88,6 +100,15 @@ _PARALLEL = re.compile(
 _ENUMERATION = re.compile(r"[^，,。；;：:、]{1,12}(?:、[^，,。；;：:、]{1,12}){2,}")
 _OPEN = re.compile(r"怎么|怎样|如何|为什么|为何|什么要求|哪些要求|什么部署|哪些措施|什么意义")
 _QUOTE_REQUEST = re.compile(r"原文|原话|原句|引用|摘录|怎么说")
+_CLAUSE_END = re.compile(r"[，,；;：:]")
+# Plans and targets (what is to be done) as opposed to results (what was done).
+_ASKS_PLAN = re.compile(r"目标|计划|预期|力争|打算|预计|将要|拟")
+_STATES_PLAN = re.compile(r"目标|计划|预期|力争|确保|争取|预计|将")
+# Numbers that qualify what is asked: digits, and Chinese numerals before a period/batch word.
+_QUESTION_NUMBER = re.compile(r"\d+(?:\.\d+)?|[一二三四五六七八九十两]+(?=[期批号届轮])")
+_QUANTITY = re.compile(
+    r"\d+(?:\.\d+)?\s*[万亿]?[个名人次起项条家所位场批篇座台元张份辆处件部支队吨亩户套]"
+)
 
 
 @dataclass(frozen=True)
@@ -112,10 +133,10 @@ def features(question: str, retrieval: Retrieval, corpus: Corpus, doc_id: str) -
     top = top[:PARAGRAPHS_CONSIDERED]
     v: dict[str, float] = dict.fromkeys(FEATURES, 0.0)
 
-    sentences = [
-        p.text[s - p.start : e - p.start] for p in top for s, e in split_sentences(p.text, p.start)
-    ]
-    v["cov_sentence"] = max((cov(s) for s in sentences), default=0.0)
+    sentences = [p.text[a:b] for p in top for a, b in split_sentences(p.text)]
+    covered = [(cov(t), t) for t in sentences]
+    best_cov, best_sentence = max(covered, default=(0.0, ""))
+    v["cov_sentence"] = best_cov
     v["cov_paragraph"] = max((cov(p.text) for p in top), default=0.0)
     v["cov_document"] = cov(document.text)
     known = sum(idf for w, idf, _, _ in cov.words if corpus.knows(w))
@@ -129,12 +150,25 @@ def features(question: str, retrieval: Retrieval, corpus: Corpus, doc_id: str) -
         v["top_focus_absent"] = float(focus[0][2] not in folded_doc)
     v["number_absent"] = float(has_unknown_number(cov.folded_words, folded_doc))
     v["topic_absent"] = float(absent_topic(question, folded_doc) is not None)
+    numbers = _QUESTION_NUMBER.findall(fold(question).text)
+    in_best = fold(best_sentence).text
+    v["number_off_sentence"] = float(any(n in folded_doc and n not in in_best for n in numbers))
 
     slot = answer_slot(question)
     if slot is not None:
         v["slot_asked"] = 1.0
         v["slot_missing_top"] = float(not slot_filled(slot, cov, top))
         v["slot_missing_doc"] = float(not slot_filled(slot, cov, document.paragraphs))
+        windows = [(cov(w), w, sent, par) for w, sent, par in _value_windows(slot, top)]
+        v["slot_cov_sentence"] = max((cov(sent) for _, _, sent, _ in windows), default=0.0)
+        if windows:
+            best_window = max(windows, key=lambda w: w[0])
+            v["slot_cov_clause"] = best_window[0]
+            in_value = fold(best_window[2]).text
+            v["number_off_value"] = float(any(n not in in_value for n in numbers))
+            stated = _STATES_PLAN.search(best_window[3]) is not None
+            v["plan_mismatch"] = float(stated != (_ASKS_PLAN.search(question) is not None))
+        v["quantity_in_question"] = float(_QUANTITY.search(question) is not None)
 
     v.update(_retrieval_signals(retrieval.query, hits, corpus))
 
@@ -168,6 +202,20 @@ def _retrieval_signals(query: str, hits: list[Hit], corpus: Corpus) -> dict[str,
             and best_dense.lexical_rank == 1
         ),
     }
+
+
+def _value_windows(slot: Slot, paragraphs: Sequence[Paragraph]) -> Iterator[tuple[str, str, str]]:
+    """(window, its sentence, its paragraph) for each clause that holds a value of the
+    asked kind; the window is the clause with the one before it (Chinese often names
+    the subject there: 全年新建高标准农田12.6万亩，累计建成138万亩)."""
+    for p in paragraphs:
+        for a, b in split_sentences(p.text):
+            sentence = p.text[a:b]
+            bounds = [0, *(m.end() for m in _CLAUSE_END.finditer(sentence)), len(sentence)]
+            clauses = [sentence[x:y] for x, y in itertools.pairwise(bounds) if y > x]
+            for i, clause in enumerate(clauses):
+                if slot(clause):
+                    yield "".join(clauses[max(0, i - 1) : i + 1]), sentence, p.text
 
 
 def slot_filled(slot: Slot, cov: Coverage, paragraphs: Sequence[Paragraph]) -> bool:

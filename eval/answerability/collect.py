@@ -17,11 +17,12 @@ import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from speechqa.errors import InputError
 
 if TYPE_CHECKING:
+    from ingest.embed import SpeechEmbeddings
     from ingest.store import Index
     from rag.corpus import Corpus
     from speechqa.settings import Settings
@@ -146,6 +147,8 @@ def rows(
     from rag.corpus import Corpus
 
     docs, tokens = index.load_with_tokens()
+    # Both settings embed the same questions: each once.
+    index.embeddings = cast("SpeechEmbeddings", _OnceEach(index.embeddings))
     whole = Corpus.build(docs, tokens)
     singles = {d.doc_id: Corpus.build([d], tokens) for d in docs}
     for i, q in enumerate(questions, 1):
@@ -167,6 +170,22 @@ def rows(
             }
         if progress:
             progress(i, len(questions))
+
+
+class _OnceEach:
+    """An embedder that embeds each query text once."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self._seen: dict[str, list[float]] = {}
+
+    def embed_query(self, text: str) -> list[float]:
+        if text not in self._seen:
+            self._seen[text] = self._inner.embed_query(text)
+        return self._seen[text]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
 
 
 def signals_of(settings: Settings, index: Index, corpus: Corpus, q: TrainingQuestion) -> Any:

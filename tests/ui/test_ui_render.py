@@ -14,10 +14,24 @@ import helpers
 import pytest
 
 from ingest.parse import parse
-from rag.constants import REFUSAL_PHRASE, UNVERIFIED_MARK, paste_quote
+from rag.constants import (
+    PARTIAL_INTRO,
+    PARTIAL_LABEL,
+    REFUSAL_PHRASE,
+    UNVERIFIED_MARK,
+    paste_quote,
+)
 from ui import feedback
 from ui.export import conversation_markdown, source_lines, turn_markdown, write_docx
-from ui.render import answer_html, chat_html, marked, sources_html, strip_html, viewer_html
+from ui.render import (
+    answer_html,
+    chat_html,
+    marked,
+    sources_html,
+    strip_html,
+    turn_body,
+    viewer_html,
+)
 from ui.turns import Turn, find_turn
 
 QUOTE_3 = "组织理论中心组、各级党支部集中学习30余次，开展各级各类宣讲31次"
@@ -89,6 +103,19 @@ def test_sources_panel_highlights_the_quoted_span(answered: Turn, docs: Any) -> 
     assert f'<mark class="sq-mark">{QUOTE_3}</mark>' in html
     assert "已核实" in html and "依据 · 1 个段落" in html
     assert paste_quote(QUOTE_3, 3) in html  # the copy button's text
+
+
+def test_partial_answer_is_labelled_and_styled_apart(answered: Turn, docs: Any) -> None:
+    a = dict(answered.answer or {})
+    a["outcome"] = "partial"
+    a["answer"] = f"{PARTIAL_INTRO}\n{a['answer']}"
+    partial = Turn(kind="answer", question=answered.question, doc_id=answered.doc_id,
+                   mode=answered.mode, answer=a)  # fmt: skip
+    body = turn_body(partial, docs)
+    assert 'class="sq-answer sq-partial"' in body and PARTIAL_LABEL in body
+    assert 'class="sq-chip sq-ok"' in body  # its passages are cited like an answer's
+    assert "sq-partial" not in turn_body(answered, docs)
+    assert f"{PARTIAL_LABEL} · 1 个段落" in sources_html(partial, docs)
 
 
 def test_refusal_panel_lists_the_nearest(refused: Turn, docs: Any) -> None:
