@@ -57,13 +57,17 @@ REFUSAL_RE = re.compile(
 # The one line of prose an extractive list answer writes, before its cited items
 # (never generated text): {count} is the number of items in Chinese numerals.
 LIST_INTRO = "原文列出以下{count}项："
+LIST_INTRO_FIRST = "原文列出{count}项，以下是前{shown}项："  # more items than an answer lists
 PARTS_INTRO = "全文分为{count}个部分："
-_COUNT_RE = "[一二三四五六七八九十百]+"
+_COUNT_RE = "[一二两三四五六七八九十百]+"
 # A template line introduces the cited lines after it; it is not a claim of its own.
 INTRO_LINE_RE = re.compile(
     "^(?:"
     + "|".join(
-        re.escape(t).replace(re.escape("{count}"), _COUNT_RE) for t in (LIST_INTRO, PARTS_INTRO)
+        re.escape(t)
+        .replace(re.escape("{count}"), _COUNT_RE)
+        .replace(re.escape("{shown}"), _COUNT_RE)
+        for t in (LIST_INTRO, LIST_INTRO_FIRST, PARTS_INTRO)
     )
     + ")$"
 )
@@ -112,7 +116,9 @@ _DIGITS = "零一二三四五六七八九"
 
 
 def count_words(n: int) -> str:
-    """1..99 in Chinese numerals: 3 → 三, 12 → 十二, 20 → 二十."""
+    """1..99 in Chinese numerals as a count: 2 → 两, 3 → 三, 12 → 十二, 20 → 二十."""
+    if n == 2:
+        return "两"
     if n < 10:
         return _DIGITS[n]
     tens, units = divmod(n, 10)

@@ -137,10 +137,19 @@ class ExtractiveAnswerer:
             sorted(sentences, key=lambda s: -s.score),
             cov,
             focus,
-            self.cfg.max_sentences,
+            self.cfg,
+            self._coverage,
         )
         pinned = [h.n for h in retrieval.hits if h.pinned and h.doc_id == doc_id]
-        if pinned:
+        listed = None
+        if pinned and composer.kind in ("list", "structure"):
+            # "讲话从哪几个方面…" pins the parts, "第三部分…哪几个方面" one part: the
+            # question may mean the points of one.
+            hits = [h.n for h in retrieval.hits if h.doc_id == doc_id]
+            listed = composer.list_answer(hits, pinned)
+        if listed is not None:
+            composed = listed
+        elif pinned:
             composed = composer.pinned(pinned)
         else:
             hits = [h.n for h in retrieval.hits if h.doc_id == doc_id]

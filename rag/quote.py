@@ -9,6 +9,7 @@ as related passages."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ingest.parse import ParsedDocument
@@ -19,7 +20,11 @@ from .extractive import Coverage, dense_norm
 from .retrieve import Retrieval
 
 CONTEXT_CHARS = 30  # concordance context either side of a term
-RELATED_LIMIT = 3  # related passages (close to the topic, without its term) shown
+RELATED_LIMIT = 3
+_QUOTE_MARKS = "“”\"'「」‘’『』 "
+_JOINERS = re.compile(
+    r"以及|[和与及、，,;；\s]+"
+)  # related passages (close to the topic, without its term) shown
 
 
 @dataclass
@@ -210,12 +215,13 @@ def concordance(doc: ParsedDocument, term: str) -> Concordance:
 
 def quote_terms(topic: str, doc: ParsedDocument) -> list[str]:
     """What every quote must contain: the topic without quotation marks; when the
-    document never says it as such ("纪律教育和警示教育"), each of its words."""
-    whole = topic.strip().strip("“”\"'「」‘’『』")
+    document never says it as such and it joins several terms ("纪律教育和警示教育"),
+    each of them."""
+    whole = topic.strip().strip(_QUOTE_MARKS)
     if contains(doc.text, [whole]):
         return [whole]
-    words = [w for w in content_words(whole) if len(w) >= 2]
-    return words or [whole]
+    parts = [t.strip(_QUOTE_MARKS) for t in _JOINERS.split(whole) if t.strip(_QUOTE_MARKS)]
+    return parts if len(parts) >= 2 else [whole]
 
 
 def contains(text: str, terms: list[str]) -> bool:
@@ -257,9 +263,17 @@ def find_quotes(
             )
             (quotes if has_term else related).append(hit)
     quotes.sort(key=lambda h: -h.score)
-    related.sort(key=lambda h: -h.score)
-    related = [h for h in related if h.score > 0 and coverage(h.text) > 0]
-    return quotes[:limit], related[:RELATED_LIMIT]
+    # Related: the best sentence of each retrieved paragraph that never says the term,
+    # in retrieval order.
+    quoted = {h.paragraph for h in quotes}
+    best: dict[int, QuoteHit] = {}
+    for h in related:
+        if h.paragraph not in quoted and (
+            h.paragraph not in best or h.score > best[h.paragraph].score
+        ):
+            best[h.paragraph] = h
+    ordered = sorted(best.values(), key=lambda h: rank[h.paragraph])
+    return quotes[:limit], ordered[:RELATED_LIMIT]
 
 
 def terms_of(topic: str) -> list[str]:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ingest.outline import cn_number
 from ingest.parse import SECTION_SEP, Paragraph, ParsedDocument
+from speechqa.text import split_sentences
 
 _NUM = r"([一二两三四五六七八九十]|\d{1,2})"
 _PART = re.compile(rf"第{_NUM}(?:个)?(?:部分|方面|大部分|板块)")
@@ -83,6 +84,7 @@ def resolve(question: str, doc: ParsedDocument) -> list[int]:
 # ---- parallel items ---------------------------------------------------------------
 ITEM_MAX_CHARS = 80  # a longer item is cut at its last clause end before this
 HEADLINE_MAX_CHARS = 30  # "农民收入较快增长。" opens its paragraph as a headline
+SHORT_LEAD_CHARS = 8  # "具体来讲，" says nothing of what the items are about
 _AFTER_SENTENCE = r"(?:(?<=^)|(?<=[。；;：:！？!?\n]))"
 # (family, pattern): group 1 is the ordinal's value, the match starts at the marker.
 _ORDINALS = (
@@ -96,9 +98,13 @@ _ORDINALS = (
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩"
 _SEQUENCE_WORDS = {"首先": 1, "其次": 2, "再次": 3, "然后": 3, "最后": 0}  # 0: closes a run
 # "我讲三方面意见", "突出抓好以下八个方面工作", "主要有三个方面的问题：", "分三个阶段".
+# What lists of a speech are lists of (they name it when they announce one).
+LIST_NOUNS = (
+    "方面|意见|重点|任务|问题|阶段|领域|部分|环节|举措|措施|要求|件事|工作|目标|短板|经验"
+    "|产业|机制|单位"
+)
 _ANNOUNCED = re.compile(
-    r"([一二两三四五六七八九十]{1,2}|\d{1,2})(?:个|点|项|条|件|大)?"
-    r"(?:方面|点意见|意见|重点|任务|问题|阶段|领域|部分|环节|举措|措施|要求|件事|项工作)"
+    rf"([一二两三四五六七八九十]{{1,2}}|\d{{1,2}})(?:个|点|项|条|件|大)?(?:的)?({LIST_NOUNS})"
 )
 _HEADLINE_CLAUSE = re.compile(r"^在?[^，,。；;：:]{1,12}方面[，,]")
 _ITEM_END = re.compile(r"[。；;！？!?]")
@@ -106,11 +112,21 @@ _CLAUSE_BREAK = re.compile(r"[，,；;：:、]")
 _TRIM = "，,；;、：: 。"
 
 
+def announcement(text: str, count: int | None = None) -> tuple[int, str, tuple[int, int]] | None:
+    """How many items of what a text announces, and where ("我讲三方面意见" → 3,
+    "方面"), if it announces a list; the one of ``count`` items when there is one."""
+    found = []
+    for m in _ANNOUNCED.finditer(text):
+        n = cn_number(m.group(1))
+        if 2 <= n <= 20:
+            found.append((n, m.group(2), m.span()))
+    return next((f for f in found if f[0] == count), found[-1] if found else None)
+
+
 def announced_count(text: str) -> int | None:
-    """How many items a sentence announces ("我讲三方面意见" → 3), if it does."""
-    m = _ANNOUNCED.search(text)
-    n = cn_number(m.group(1)) if m else 0
-    return n if 2 <= n <= 20 else None
+    """How many items a text announces ("我讲三方面意见" → 3), if it does."""
+    found = announcement(text)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -130,10 +146,16 @@ class Series:
     lead: str  # section title and/or the sentence right before the first item
     lead_n: int  # ¶ that holds the lead (0: the document's own top level)
     items: tuple[Item, ...]
+    # First and last ¶ each item governs (a section, a point and the paragraphs
+    # after it up to the next point); empty: each item its own paragraph.
+    ranges: tuple[tuple[int, int], ...] = ()
 
     @property
     def paragraphs(self) -> list[int]:
         return list(dict.fromkeys(i.n for i in self.items))
+
+    def range_of(self, i: int) -> tuple[int, int]:
+        return self.ranges[i] if self.ranges else (self.items[i].n, self.items[i].n)
 
 
 def clip_item(text: str, limit: int = ITEM_MAX_CHARS) -> int:
@@ -239,21 +261,38 @@ def _opening(p: Paragraph) -> Item:
     return Item(p.n, p.start, p.start + len(piece))
 
 
-def _tail(p: Paragraph) -> str:
-    """A paragraph as the lead of what follows it: its first and its last sentence."""
-    first = p.text[: clip_item(p.text, len(p.text))].rstrip(_TRIM)
-    last = _lead_into(p.text, len(p.text)).rstrip(_TRIM)
-    return first if first == last else f"{first}。{last}"
+def opens_with_ordinal(p: Paragraph) -> bool:
+    """The paragraph starts with an ordinal marker (第一，… 一是… 首先，… （一）…)."""
+    return any((m := pattern.match(p.text)) and m.start() == 0 for _, pattern in _ORDINALS)
+
+
+def _tail(p: Paragraph, count: int) -> str:
+    """A paragraph as the lead of the ``count`` items after it: its first sentence when
+    it names a point (an ordinal, a headline, a section's own title), the sentence that
+    announces them ("突出抓好以下八个方面工作"), and its last sentence."""
+    sentences = [p.text[s:e].rstrip(_TRIM) for s, e in split_sentences(p.text)]
+    if not sentences:
+        return ""
+    first = sentences[0]
+    names = opens_with_ordinal(p) or headline(p) is not None or p.section.endswith(first)
+    keep = [first] if names else []
+    keep += [x for x in sentences if (a := announcement(x, count)) and a[0] == count]
+    return "。".join(dict.fromkeys([*keep, sentences[-1]]))
 
 
 def _paragraph_series(
-    kind: str, title: str, children: list[Paragraph], before: Paragraph | None, owner: int
+    kind: str,
+    title: str,
+    children: list[Paragraph],
+    before: Paragraph | None,
+    owner: int,
+    ranges: tuple[tuple[int, int], ...] = (),
 ) -> Series:
     """Paragraphs as a series, led by ``title`` and the paragraph right before them."""
-    tail = _tail(before) if before else ""
+    tail = _tail(before, len(children)) if before else ""
     lead = tail if title and tail.startswith(title) else "。".join(x for x in (title, tail) if x)
     items = tuple(_opening(c) for c in children)
-    return Series(kind, lead, before.n if before else owner, items)
+    return Series(kind, lead, before.n if before else owner, items, ranges)
 
 
 def _section_series(doc: ParsedDocument) -> list[Series]:
@@ -287,10 +326,14 @@ def _section_series(doc: ParsedDocument) -> list[Series]:
             before = body_before[children[0].n]
             if before is not None and before.n not in {p.n for p, _ in inside}:
                 before = None  # the section opens with its subsections
-            out.append(_paragraph_series("sections", title, children, before, owner))
+            ranges = []
+            for c in children:
+                sub = paths[c.n - 1][: depth + 1]
+                ranges.append((c.n, max(p.n for p, path in inside if path[: depth + 1] == sub)))
+            out.append(_paragraph_series("sections", title, children, before, owner, tuple(ranges)))
     runs: list[list[Paragraph]] = []
     for p in doc.paragraphs:
-        if p.kind != "body" or headline(p) is None:
+        if p.kind != "body" or headline(p) is None or opens_with_ordinal(p):
             runs.append([])
         elif runs and runs[-1] and runs[-1][-1].section == p.section:
             runs[-1].append(p)
@@ -307,6 +350,8 @@ def _section_series(doc: ParsedDocument) -> list[Series]:
     return out
 
 
+# The closing words of a speech ("同志们，…！").
+_CLOSING = re.compile(r"^(?:同志们|各位代表|各位)[，,！!]")
 # Paragraph-opening ordinals the outline parser does not read as sections.
 _PARAGRAPH_ORDINALS = ("是", "第", "①", "首先")
 
@@ -339,11 +384,18 @@ def _paragraph_runs(doc: ParsedDocument) -> list[Series]:
             else:
                 continue
             last = value
+        closing = [p.n for p in body if _CLOSING.match(p.text)]
         for run in runs:
             if len(run) >= 2:
                 before = [p for p in body if p.n < run[0].n]
+                # Each point runs to the next; the last one to the closing words.
+                last_n = min([n for n in closing if n > run[-1].n] or [body[-1].n + 1]) - 1
+                ends = [q.n - 1 for q in run[1:]] + [max(last_n, run[-1].n)]
+                ranges = tuple((q.n, e) for q, e in zip(run, ends, strict=True))
                 out.append(
-                    _paragraph_series("paragraphs", "", run, before[-1] if before else None, 0)
+                    _paragraph_series(
+                        "paragraphs", "", run, before[-1] if before else None, 0, ranges
+                    )
                 )
     return out
 
@@ -360,9 +412,11 @@ def series(doc: ParsedDocument) -> list[Series]:
         before: Paragraph | None = None
         for p in doc.paragraphs:
             for one in inline_series(p):
-                if not one.lead and before is not None:
-                    # A paragraph that opens with 一是…: the paragraph before leads into it.
-                    one = Series(one.kind, _tail(before), before.n, one.items)
+                if len(one.lead) < SHORT_LEAD_CHARS and before is not None:
+                    # "一是…" or "具体来讲，一是…" opening a paragraph: the paragraph
+                    # before leads into it.
+                    lead = "。".join(x for x in (_tail(before, len(one.items)), one.lead) if x)
+                    one = Series(one.kind, lead, before.n, one.items)
                 found.append(one)
             before = p if p.kind == "body" else before
         if len(_FOUND) >= 256:

@@ -92,6 +92,41 @@ class AnswerSettings(BaseModel):
     max_sentences: int = Field(
         4, ge=1, le=20, description="Most sentences an extractive answer quotes."
     )
+    max_chars: int = Field(
+        200,
+        ge=40,
+        description="Most characters an extractive answer that is not a list quotes: whole "
+        "sentences are added while they fit; a single sentence longer than this is quoted by "
+        "its clause (up to ；) that holds the match.",
+    )
+    list_items: int = Field(
+        8,
+        ge=1,
+        le=30,
+        description="Most items an extractive list answer quotes; its template line says how "
+        "many the speech lists.",
+    )
+    list_min_score: float = Field(
+        0.45,
+        description="Score (rag.compose.Composer._series_score) a series of parallel items "
+        "needs for a list question to be answered by its items instead of by sentences. "
+        "Calibrated with list_base_min and list_relevance on the tuning question sets "
+        "(eval/corpus/manifest.toml, split = tuning): key-point recall of list questions "
+        "0.28 → 0.87.",
+    )
+    list_base_min: float = Field(
+        0.25,
+        description="Least share of a list question's words (IDF-weighted, 0.4 lead + 0.3 "
+        "items + 0.3 best sentences inside) a series must cover to be considered at all. "
+        "Calibrated on the tuning sets, see list_min_score.",
+    )
+    list_relevance: float = Field(
+        0.8,
+        description="A series is considered only if its lead, its items or the sentences "
+        "it holds cover the question at least this share as well as the best sentence does "
+        "(else a sentence elsewhere answers better). Calibrated on the tuning sets, see "
+        "list_min_score.",
+    )
     max_question_chars: int = Field(
         500,
         ge=1,

@@ -27,6 +27,7 @@ from ui.render import (
     answer_html,
     chat_html,
     marked,
+    quote_body,
     sources_html,
     strip_html,
     turn_body,
@@ -34,8 +35,18 @@ from ui.render import (
 )
 from ui.turns import Turn, find_turn
 
-QUOTE_3 = "组织理论中心组、各级党支部集中学习30余次，开展各级各类宣讲31次"
+# The whole sentence that holds the count asked for (30余次, the marked value).
+QUOTE_3 = (
+    "先后召开40次党组会，组织理论中心组、各级党支部集中学习30余次，开展各级各类宣讲31次，"
+    "引导全系统党员干部树牢“四个意识”、坚定“四个自信”，做到“两个维护”，营造了忠诚担当的政治氛围。"
+)
+VALUE_3 = "30余次"
 HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _with_value(quote: str) -> str:
+    """The quote as the page marks it: the asked value in bold inside."""
+    return quote.replace(VALUE_3, f'<b class="sq-value">{VALUE_3}</b>', 1)
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +83,48 @@ def test_marked_escapes_and_merges_spans() -> None:
     assert marked("<x>", []) == "&lt;x&gt;"
 
 
+def test_marked_shows_the_asked_value_inside_the_quote() -> None:
+    out = marked("a<b>40次c", [(0, 8)], values=[(4, 7)])
+    assert out == '<mark class="sq-mark">a&lt;b&gt;<b class="sq-value">40次</b>c</mark>'
+
+
+def test_answer_marks_the_asked_value(answered: Turn, docs: Any) -> None:
+    (c,) = [c for c in answered.citations if c.get("value_start") is not None]
+    text = docs[helpers.SPEECH_ID].text
+    assert text[c["value_start"] : c["value_end"]] == VALUE_3
+    html = answer_html(
+        answered.text, answered.citations, doc_id=answered.doc_id, turn_id=answered.id
+    )
+    assert html.count('<b class="sq-value">') == 1
+    assert f'<span class="sq-q">「{_with_value(QUOTE_3)}」</span>' in html
+
+
+@pytest.fixture(scope="module")
+def quoted(assistant: Any) -> Turn:
+    r = assistant.quote("国之大者")
+    return Turn(
+        kind="quote",
+        question="国之大者",
+        doc_id=r.doc_id,
+        mode="quote",
+        quote=r.to_dict(),
+        quote_markdown=r.to_markdown(),
+    )
+
+
+def test_quote_mode_shows_related_passages_apart_and_counts(quoted: Turn, docs: Any) -> None:
+    html = quote_body(quoted, docs[helpers.SPEECH_ID])
+    head, _, rest = html.partition('<div class="sq-related">')
+    assert "含有“国之大者”的原文" in head and rest, html
+    related = (quoted.quote or {})["related"]
+    assert related and all("国之大者" not in r["text"] for r in related)
+    assert all(r["text"] in rest for r in related)
+    assert all(q["text"] in head for q in quoted.quotes)
+    # ¶12 says 国之大者 three times: one chip, with its count.
+    assert '<span class="sq-times">×3</span>' in html
+    assert html.count('data-para="12"') == len(quoted.quotes) + 1
+
+
 def test_chip_carries_the_quote_offsets(answered: Turn, docs: Any) -> None:
     html = answer_html(
         answered.text, answered.citations, doc_id=answered.doc_id, turn_id=answered.id
@@ -100,7 +153,7 @@ def test_unverified_quote_is_marked() -> None:
 
 def test_sources_panel_highlights_the_quoted_span(answered: Turn, docs: Any) -> None:
     html = sources_html(answered, docs)
-    assert f'<mark class="sq-mark">{QUOTE_3}</mark>' in html
+    assert f'<mark class="sq-mark">{_with_value(QUOTE_3)}</mark>' in html
     assert "已核实" in html and "依据 · 1 个段落" in html
     assert paste_quote(QUOTE_3, 3) in html  # the copy button's text
 
@@ -135,7 +188,7 @@ def test_strip_and_viewer(answered: Turn, docs: Any) -> None:
     c = answered.citations[0]
     viewer = viewer_html(doc, answered, focus=3, span=(c["start"], c["end"]), nonce=7)
     assert 'data-focus="3"' in viewer and 'data-nonce="7"' in viewer
-    assert f'<mark class="sq-mark sq-mark-focus">{QUOTE_3}</mark>' in viewer
+    assert f'<mark class="sq-mark sq-mark-focus">{_with_value(QUOTE_3)}</mark>' in viewer
     assert viewer.count('class="sq-para') == len(doc.paragraphs)
 
 
