@@ -196,12 +196,14 @@ class Assistant:
         self.sync()
         if mode == "llm" and self.chat_model is None:
             raise ConfigError(LLM_NOT_CONFIGURED)
-        # One deadline for everything the LLM does for this answer.
+        # One deadline for everything the LLM does for this answer (condense and answer).
         llm = LLMAnswerer(self.chat_model, self.settings.llm) if mode == "llm" else None
         standalone = self.standalone(question, history, mode, llm)
         t0 = time.perf_counter()
         retrieval = self.search(standalone, doc, k)
         t1 = time.perf_counter()
+        if llm is not None:
+            llm.deadline += t1 - t0  # the deadline counts LLM time, not retrieval (or loading)
         doc_id = (
             retrieval.hits[0].doc_id if retrieval.hits else (doc or next(iter(self.corpus.docs)))
         )
