@@ -8,8 +8,9 @@ absent from the document; whether a clause near the question's subject holds a v
 of the kind asked for (a count, a date, a name, a place, a contact); how sure dense
 and BM25 retrieval are and whether they agree; whether a list is asked for and found.
 
-A logistic regression over them, fitted and calibrated with cross-validation by
-document on the tuning documents only (eval/answerability/train.py), gives the
+A small model over them (a logistic regression, or boosted stumps when they predict
+unseen documents better), fitted and calibrated with cross-validation by document on
+the tuning documents only (eval/answerability/fit.py), gives the
 probability that the speech answers the question (:attr:`Model.confidence`). Two
 thresholds chosen on the out-of-fold predictions split it into three outcomes:
 ``answered``, ``partial`` (the speech touches the question without answering it:
@@ -45,7 +46,7 @@ from .retrieve import Hit, Retrieval
 
 Outcome = Literal["answered", "partial", "refused"]
 MODEL_FILE = "answerability.json"
-MODEL_VERSION = 1
+MODEL_VERSION = 1  # "kind" absent: logistic
 
 # The signals, in the order of the model's coefficients. Each is described in FEATURE_DOC.
 FEATURE_DOC: dict[str, str] = {
@@ -242,27 +243,62 @@ def has_parallel_items(text: str) -> bool:
 # ---- the model ---------------------------------------------------------------------
 
 
+ModelKind = Literal["logistic", "stumps"]
+MODEL_KINDS: tuple[ModelKind, ...] = ("logistic", "stumps")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One feature's additive step function in a boosted-stumps model: ``values[i]`` for
+    the feature in (thresholds[i-1], thresholds[i]] (``values[0]`` at or below the first
+    threshold, ``values[-1]`` above the last)."""
+
+    thresholds: np.ndarray
+    values: np.ndarray
+
+    def __call__(self, x: float) -> float:
+        # the stumps were fitted on float32 features: compare as they were compared
+        i = int(np.searchsorted(self.thresholds, np.float32(x), side="left"))
+        return float(self.values[i])
+
+
 @dataclass(frozen=True)
 class Model:
-    """Standardised logistic regression plus a Platt recalibration of its logit:
-    confidence = sigmoid(a · (w · (x − mean) / scale + b0) + b)."""
+    """A score over the signals plus a Platt recalibration of it:
+    confidence = sigmoid(a · score + b), where score is either
+
+    * ``logistic``: w · (x − mean) / scale + intercept (a standardised logistic
+      regression), or
+    * ``stumps``: intercept + Σ_f shape_f(x_f) (gradient-boosted stumps, summed per
+      feature into one step function each: every feature's effect can be read off).
+    """
 
     names: tuple[str, ...]
-    mean: np.ndarray
-    scale: np.ndarray
-    coef: np.ndarray
     intercept: float
     calibration: tuple[float, float]
     answer_above: float  # confidence ≥ this: answered
     refuse_below: float  # confidence < this: refused; in between: partial
+    kind: ModelKind = "logistic"
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    scale: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    coef: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    shapes: tuple[Shape, ...] = ()
     provenance: dict[str, Any] = field(default_factory=dict)
+
+    def score(self, vector: np.ndarray) -> float:
+        """The uncalibrated score (a log-odds) of a signal vector in ``names`` order."""
+        if self.kind == "stumps":
+            return self.intercept + sum(
+                shape(v) for shape, v in zip(self.shapes, vector, strict=True)
+            )
+        x = (vector - self.mean) / self.scale
+        return float(x @ self.coef) + self.intercept
 
     def confidence(self, signals: Signals) -> float:
         if signals.pinned:
             return 1.0  # named by its place in the outline: the paragraph exists
-        x = (signals.vector(self.names) - self.mean) / self.scale
         a, b = self.calibration
-        z = a * (float(x @ self.coef) + self.intercept) + b
+        z = a * self.score(signals.vector(self.names)) + b
         return 1.0 / (1.0 + math.exp(-z))
 
     def thresholds(
@@ -286,45 +322,68 @@ class Model:
         return "partial" if confidence >= below else "refused"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "version": MODEL_VERSION,
+            "kind": self.kind,
             "features": list(self.names),
             "feature_doc": {n: FEATURE_DOC.get(n, "") for n in self.names},
-            "mean": [float(x) for x in self.mean],
-            "scale": [float(x) for x in self.scale],
-            "coef": [float(x) for x in self.coef],
-            "intercept": float(self.intercept),
-            "calibration": {"a": self.calibration[0], "b": self.calibration[1]},
-            "thresholds": {"answer_above": self.answer_above, "refuse_below": self.refuse_below},
-            "provenance": self.provenance,
         }
+        if self.kind == "stumps":
+            data["shapes"] = {
+                n: {
+                    "thresholds": [float(t) for t in s.thresholds],
+                    "values": [float(v) for v in s.values],
+                }
+                for n, s in zip(self.names, self.shapes, strict=True)
+            }
+        else:
+            data["mean"] = [float(x) for x in self.mean]
+            data["scale"] = [float(x) for x in self.scale]
+            data["coef"] = [float(x) for x in self.coef]
+        data.update(
+            {
+                "intercept": float(self.intercept),
+                "calibration": {"a": self.calibration[0], "b": self.calibration[1]},
+                "thresholds": {
+                    "answer_above": self.answer_above,
+                    "refuse_below": self.refuse_below,
+                },
+                "provenance": self.provenance,
+            }
+        )
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str = "model") -> Model:
         try:
             if data["version"] != MODEL_VERSION:
                 raise ValueError(f"version {data['version']}, expected {MODEL_VERSION}")
+            kind = data.get("kind", "logistic")
+            if kind not in MODEL_KINDS:
+                raise ValueError(f"kind {kind!r}, expected one of {', '.join(MODEL_KINDS)}")
             names = tuple(str(n) for n in data["features"])
             unknown = [n for n in names if n not in FEATURE_DOC]
             if unknown:
                 raise ValueError(f"unknown feature {unknown[0]!r}")
-            arrays = [np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
-            if any(a.shape != (len(names),) for a in arrays) or not np.all(arrays[1] > 0):
-                raise ValueError(
-                    "mean, scale and coef must have one positive-scale entry a feature"
-                )
             t = data["thresholds"]
-            model = cls(
-                names=names,
-                mean=arrays[0],
-                scale=arrays[1],
-                coef=arrays[2],
-                intercept=float(data["intercept"]),
-                calibration=(float(data["calibration"]["a"]), float(data["calibration"]["b"])),
-                answer_above=float(t["answer_above"]),
-                refuse_below=float(t["refuse_below"]),
-                provenance=dict(data.get("provenance", {})),
-            )
+            common: dict[str, Any] = {
+                "names": names,
+                "kind": kind,
+                "intercept": float(data["intercept"]),
+                "calibration": (float(data["calibration"]["a"]), float(data["calibration"]["b"])),
+                "answer_above": float(t["answer_above"]),
+                "refuse_below": float(t["refuse_below"]),
+                "provenance": dict(data.get("provenance", {})),
+            }
+            if kind == "stumps":
+                model = cls(**common, shapes=tuple(_shape(data["shapes"][n]) for n in names))
+            else:
+                arrays = [np.asarray(data[k], dtype=np.float64) for k in ("mean", "scale", "coef")]
+                if any(a.shape != (len(names),) for a in arrays) or not np.all(arrays[1] > 0):
+                    raise ValueError(
+                        "mean, scale and coef must have one positive-scale entry a feature"
+                    )
+                model = cls(**common, mean=arrays[0], scale=arrays[1], coef=arrays[2])
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(
                 f"answerability model {where} is not valid ({exc}); retrain it with "
@@ -336,6 +395,16 @@ class Model:
                 "answer_above ≤ 1; retrain it with 'speechqa train-answerability'."
             )
         return model
+
+
+def _shape(data: Mapping[str, Any]) -> Shape:
+    thresholds = np.asarray(data["thresholds"], dtype=np.float64)
+    values = np.asarray(data["values"], dtype=np.float64)
+    if thresholds.ndim != 1 or values.shape != (len(thresholds) + 1,):
+        raise ValueError("a shape needs one value more than it has thresholds")
+    if np.any(np.diff(thresholds) <= 0):
+        raise ValueError("a shape's thresholds must increase")
+    return Shape(thresholds, values)
 
 
 def packaged_model_path() -> Path:

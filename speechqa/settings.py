@@ -138,7 +138,7 @@ class AnswerSettings(BaseModel):
     )
     model_file: Path | None = Field(
         None,
-        description="The answerability model (JSON: a logistic regression over the signals of "
+        description="The answerability model (JSON: a logistic regression or boosted stumps over the signals of "
         "rag/answerability.py, its calibration, thresholds and provenance). None: the one "
         "shipped in the package, rag/data/answerability.json, fitted by "
         "'speechqa train-answerability' (make answerability) with cross-validation by document "

@@ -59,7 +59,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(model.to_json(), ensure_ascii=False, indent=1) + "\n", "utf-8")
     cv = model.provenance["cv"]
-    print(f"模型写入 {out}（{len(rows)} 行，C={model.provenance['C']}）")
+    print(f"模型写入 {out}（{len(rows)} 行，{model.provenance['model']}）")
     print(
         f"阈值：refuse_below={model.refuse_below}  answer_above={model.answer_above}  "
         f"交叉验证 AUC={cv['auc']}"

@@ -1,8 +1,11 @@
 """Fitting the answerability model from the feature table (scikit-learn, dev only).
 
-* Logistic regression on standardised features; its strength C is picked from a small
-  grid by log loss of leave-one-document-out predictions (the groups of the table).
-* Platt recalibration: a one-feature logistic regression from the out-of-fold logits to
+* Two small, readable model families: a logistic regression on standardised features
+  (its strength C from a grid), and gradient-boosted stumps (depth-1 trees, the number
+  of rounds from a grid), which sum to one step function per feature. The candidate
+  with the lowest log loss of its recalibrated leave-one-document-out predictions (the
+  groups of the table) is kept.
+* Platt recalibration: a one-feature logistic regression from the out-of-fold scores to
   the labels, so the confidence is calibrated for documents the model has not seen.
 * The final model is fitted on every tuning row; the thresholds are chosen on the
   out-of-fold confidences (see :func:`choose_thresholds`).
@@ -23,12 +26,31 @@ from typing import Any
 
 import numpy as np
 
-from rag.answerability import FEATURES, Model
+from rag.answerability import FEATURES, Model, Shape
 
 C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+ROUNDS_GRID = (100, 200, 400, 800)  # boosting rounds of the stumps model
+LEARNING_RATE = 0.05  # of the stumps model
+# Signals computed but not fitted, and why: a form of the question that says nothing about
+# whether the text answers it, only about how the question sets were written.
+NOT_FITTED = {
+    "n_words": "question length: short off-topic questions and long near misses made it a "
+    "shortcut (「一共开展了几次集中学习？」 went partial for being short)",
+}
+FITTED = tuple(f for f in FEATURES if f not in NOT_FITTED)
+# A candidate model: ("logistic", C) or ("stumps", rounds).
+Candidate = tuple[str, float]
+CANDIDATES: tuple[Candidate, ...] = (
+    *(("logistic", c) for c in C_GRID),
+    *(("stumps", float(n)) for n in ROUNDS_GRID),
+)
 # The targets the thresholds must respect on the out-of-fold predictions.
 FALSE_REFUSAL_BUDGET = 0.05  # share of answerable questions refused
-PARTIAL_BUDGET = 0.10  # share of answerable questions answered "partial"
+# Share of answerable questions answered "partial". The gate allows 10% on each question
+# set; the pooled out-of-fold share is held 2 points under it because single question
+# sets scatter around the pooled share (by tuning document, out of fold, at this
+# operating point: 0.02 to 0.14).
+PARTIAL_BUDGET = 0.08
 
 
 @dataclass
@@ -42,7 +64,7 @@ class Table:
     names: tuple[str, ...]
 
     @classmethod
-    def from_rows(cls, rows: Sequence[dict[str, str]], names: Sequence[str] = FEATURES) -> Table:
+    def from_rows(cls, rows: Sequence[dict[str, str]], names: Sequence[str] = FITTED) -> Table:
         return cls(
             x=np.array([[float(r[n]) for n in names] for r in rows], dtype=np.float64),
             y=np.array([int(r["answerable"]) for r in rows]),
@@ -54,15 +76,29 @@ class Table:
         )
 
 
-def _pipeline(c: float) -> Any:
+def _pipeline(candidate: Candidate) -> Any:
+    kind, value = candidate
+    if kind == "stumps":
+        from sklearn.ensemble import GradientBoostingClassifier
+
+        return GradientBoostingClassifier(
+            max_depth=1, n_estimators=int(value), learning_rate=LEARNING_RATE, random_state=0
+        )
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=5000))
+    return make_pipeline(StandardScaler(), LogisticRegression(C=value, max_iter=5000))
 
 
-def out_of_fold_logits(x: np.ndarray, y: np.ndarray, groups: np.ndarray, c: float) -> np.ndarray:
+def _label(candidate: Candidate) -> str:
+    kind, value = candidate
+    return f"stumps rounds={int(value)}" if kind == "stumps" else f"logistic C={value}"
+
+
+def out_of_fold_logits(
+    x: np.ndarray, y: np.ndarray, groups: np.ndarray, c: Candidate
+) -> np.ndarray:
     """Decision values of each row from a model fitted without its document."""
     from sklearn.model_selection import LeaveOneGroupOut
 
@@ -159,15 +195,16 @@ def fit(rows: Sequence[dict[str, str]], table_sha256: str, source: str) -> Model
     t = Table.from_rows(rows)
     fitted = ~t.pinned
     x, y, groups = t.x[fitted], t.y[fitted], t.groups[fitted]
-    losses = {}
-    for c in C_GRID:
-        z = out_of_fold_logits(x, y, groups, c)
-        losses[c] = _log_loss(y, _sigmoid(z))
-    c_best = min(C_GRID, key=lambda c: (round(losses[c], 9), c))
-    z_oof = out_of_fold_logits(x, y, groups, c_best)
+    losses, oof = {}, {}
+    for c in CANDIDATES:
+        oof[c] = out_of_fold_logits(x, y, groups, c)
+        pa, pb = platt(oof[c], y)
+        losses[c] = _log_loss(y, _sigmoid(pa * oof[c] + pb))
+    # ties: the first of the grid (logistic before stumps, fewer rounds first)
+    c_best = min(CANDIDATES, key=lambda c: round(losses[c], 9))
+    z_oof = oof[c_best]
     a, b = platt(z_oof, y)
     final = _pipeline(c_best).fit(x, y)
-    scaler, lr = final.steps[0][1], final.steps[1][1]
 
     conf = np.ones(len(t.y))  # pinned rows: confidence 1
     conf[fitted] = _sigmoid(a * z_oof + b)
@@ -187,15 +224,11 @@ def fit(rows: Sequence[dict[str, str]], table_sha256: str, source: str) -> Model
             g: decision_numbers(conf[t.groups == g], t.y[t.groups == g], refuse, answer)
             for g in sorted(set(t.groups))
         },
-        "log_loss_by_C": {str(c): round(v, 4) for c, v in losses.items()},
+        "log_loss_by_candidate": {_label(c): round(v, 4) for c, v in losses.items()},
     }
-    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
     return Model(
         names=t.names,
-        mean=np.round(scaler.mean_, 10),
-        scale=np.round(scale, 10),
-        coef=np.round(lr.coef_[0], 10),
-        intercept=round(float(lr.intercept_[0]), 10),
+        **_parameters(c_best, final, x),
         calibration=(round(a, 10), round(b, 10)),
         answer_above=answer,
         refuse_below=refuse,
@@ -208,7 +241,10 @@ def fit(rows: Sequence[dict[str, str]], table_sha256: str, source: str) -> Model
             "answerable": int(t.y.sum()),
             "unanswerable": int(len(t.y) - t.y.sum()),
             "documents": sorted(set(t.groups)),
-            "C": c_best,
+            "not_fitted": NOT_FITTED,
+            "model": _label(c_best),
+            "selection": "the candidate with the lowest log loss of its Platt-recalibrated "
+            "out-of-fold predictions (log_loss_by_candidate in cv)",
             "scikit_learn": sklearn.__version__,
             "thresholds": f"refuse_below: most correct refusals with at most "
             f"{FALSE_REFUSAL_BUDGET:.0%} false refusals; answer_above: highest value with at "
@@ -217,6 +253,48 @@ def fit(rows: Sequence[dict[str, str]], table_sha256: str, source: str) -> Model
             "cv": cv,
         },
     )
+
+
+def _parameters(candidate: Candidate, final: Any, x: np.ndarray) -> dict[str, Any]:
+    """The fitted estimator as the fields of :class:`Model`."""
+    if candidate[0] == "logistic":
+        scaler, lr = final.steps[0][1], final.steps[1][1]
+        return {
+            "kind": "logistic",
+            "mean": np.round(scaler.mean_, 10),
+            "scale": np.round(np.where(scaler.scale_ > 0, scaler.scale_, 1.0), 10),
+            "coef": np.round(lr.coef_[0], 10),
+            "intercept": round(float(lr.intercept_[0]), 10),
+        }
+    # Each stump splits one feature: sum them into one step function per feature.
+    stumps: list[list[tuple[float, float, float]]] = [[] for _ in range(x.shape[1])]
+    rate = final.learning_rate
+    for tree in (est.tree_ for est in final.estimators_[:, 0]):
+        if tree.node_count == 1:
+            continue  # a constant: it lands in the intercept below
+        left, right = tree.children_left[0], tree.children_right[0]
+        stumps[tree.feature[0]].append(
+            (
+                float(tree.threshold[0]),
+                rate * float(tree.value[left, 0, 0]),
+                rate * float(tree.value[right, 0, 0]),
+            )
+        )
+    shapes = []
+    for splits in stumps:
+        cuts = sorted({th for th, _, _ in splits})
+        values = [sum(lv if th >= cut else rv for th, lv, rv in splits) for cut in cuts]
+        values.append(sum(rv for _, _, rv in splits))
+        shapes.append(Shape(np.array(cuts), np.round(np.array(values), 10)))
+    summed = np.array([sum(s(v) for s, v in zip(shapes, row, strict=True)) for row in x])
+    offset = final.decision_function(x) - summed  # the prior's log-odds, plus constants
+    if np.ptp(offset) > 1e-6:
+        raise AssertionError("the summed stumps do not reproduce the boosted model")
+    return {
+        "kind": "stumps",
+        "shapes": tuple(shapes),
+        "intercept": round(float(np.mean(offset)), 10),
+    }
 
 
 def sha256_of(path: Path) -> str:

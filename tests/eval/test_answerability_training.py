@@ -22,9 +22,18 @@ def _without_date(data: dict) -> dict:
 
 
 def _assert_same(a: dict, b: dict) -> None:
-    for key in ("mean", "scale", "coef"):
-        np.testing.assert_allclose(a[key], b[key], rtol=1e-6, atol=1e-8)
-        a.pop(key), b.pop(key)
+    assert a["kind"] == b["kind"]
+    for key in ("mean", "scale", "coef"):  # a logistic model
+        if key in a or key in b:
+            np.testing.assert_allclose(a.pop(key), b.pop(key), rtol=1e-6, atol=1e-8)
+    if "shapes" in a or "shapes" in b:  # a stumps model
+        shapes_a, shapes_b = a.pop("shapes"), b.pop("shapes")
+        assert shapes_a.keys() == shapes_b.keys()
+        for name, shape in shapes_a.items():
+            for key in ("thresholds", "values"):
+                np.testing.assert_allclose(
+                    shape[key], shapes_b[name][key], rtol=1e-6, atol=1e-8, err_msg=name
+                )
     assert a["intercept"] == pytest.approx(b.pop("intercept"), abs=1e-8)
     a.pop("intercept")
     for key in ("a", "b"):

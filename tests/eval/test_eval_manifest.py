@@ -209,6 +209,7 @@ def test_the_packaged_thresholds_gate_the_held_out_split_only_on_what_cannot_lea
         "key_point_recall": (0.85, None),
         "refusal_correct": (0.85, None),
         "refusal_false": (None, 0.05),
+        "partial_answerable": (None, 0.10),  # issue 11: at most 10% of answerable end partial
     }
     assert {x.metric for x in t.of("")} >= {"recall@1", "refusal_false"}  # --questions mode
 

@@ -153,7 +153,9 @@ def test_the_reports_have_split_and_document_tables_and_small_multiples(first: R
     assert any(line.startswith(f"| heldout | {RIVER} | 3 |") for line in doc_rows)
     assert "| 划分 | 题型 |" in md  # kinds per split
     page = (first.out / "report.html").read_text(encoding="utf-8")
-    assert page.count("<svg") == 5  # tuning, heldout, all questions, latency, per document
+    # tuning, heldout, all questions, latency, per document, and the risk–coverage curve
+    assert page.count("<svg") == 6
+    assert 'aria-label="风险–覆盖曲线"' in page
     multiples = page[page.index('aria-label="各文档的主要指标"') :]
     multiples = multiples[: multiples.index("</svg>")]
     for label in (f"{SAFETY}（tuning）", f"{RIVER}（heldout）", "（全库）（heldout）"):

@@ -123,7 +123,10 @@ def test_no_hits_gives_zero_evidence(corpus: Corpus) -> None:
 
 def test_shipped_model_loads_and_names_every_feature() -> None:
     model = load_model()
-    assert model.names == FEATURES
+    # every signal is fitted except the ones the provenance names, with the reason
+    not_fitted = model.provenance.get("not_fitted", {})
+    assert model.names == tuple(f for f in FEATURES if f not in not_fitted)
+    assert all(reason for reason in not_fitted.values())
     assert 0 <= model.refuse_below <= model.answer_above <= 1
     prov = model.provenance
     assert prov["training_table_sha256"] and prov["date"] and prov["cv"]["auc"] > 0.5
@@ -138,9 +141,18 @@ def test_inference_is_the_documented_formula(corpus: Corpus) -> None:
         DOC,
     )
     data = json.loads(packaged_model_path().read_text(encoding="utf-8"))
-    x = (np.array([s.values[n] for n in data["features"]]) - data["mean"]) / np.array(data["scale"])
-    z = data["calibration"]["a"] * (float(x @ np.array(data["coef"])) + data["intercept"])
-    z += data["calibration"]["b"]
+    values = np.array([s.values[n] for n in data["features"]])
+    if data.get("kind", "logistic") == "stumps":
+        # intercept + one step function per feature: values[i] above the i-th threshold
+        score = data["intercept"]
+        for name, v in zip(data["features"], values, strict=True):
+            shape = data["shapes"][name]
+            above = sum(np.float32(v) > t for t in shape["thresholds"])
+            score += shape["values"][above]
+    else:
+        x = (values - data["mean"]) / np.array(data["scale"])
+        score = float(x @ np.array(data["coef"])) + data["intercept"]
+    z = data["calibration"]["a"] * score + data["calibration"]["b"]
     assert model.confidence(s) == pytest.approx(1 / (1 + math.exp(-z)), abs=1e-12)
     assert model.confidence(s) == model.confidence(s)  # deterministic
 
@@ -172,7 +184,9 @@ def test_every_signal_zero_is_not_answered() -> None:
 
 def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
     data = json.loads(packaged_model_path().read_text(encoding="utf-8"))
-    data["coef"] = data["coef"][:-1]
+    data["kind"] = "logistic"  # a logistic model with one coefficient short
+    data["mean"] = data["scale"] = [1.0] * len(data["features"])
+    data["coef"] = [0.0] * (len(data["features"]) - 1)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid"):
@@ -184,6 +198,17 @@ def test_a_broken_model_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text(json.dumps(data), encoding="utf-8")
     with pytest.raises(ConfigError, match="thresholds"):
         Model.from_json(json.loads(bad.read_text(encoding="utf-8")), str(bad))
+    data = json.loads(packaged_model_path().read_text(encoding="utf-8"))
+    data["kind"] = "stumps"
+    data["shapes"] = {n: {"thresholds": [0.5, 0.2], "values": [0, 1, 2]} for n in data["features"]}
+    with pytest.raises(ConfigError, match="must increase"):
+        Model.from_json(data, "bad.json")
+    data["shapes"] = {n: {"thresholds": [0.5], "values": [0]} for n in data["features"]}
+    with pytest.raises(ConfigError, match="one value more"):
+        Model.from_json(data, "bad.json")
+    data["kind"] = "forest"
+    with pytest.raises(ConfigError, match="kind 'forest'"):
+        Model.from_json(data, "bad.json")
 
 
 def test_answering_never_imports_scikit_learn() -> None:
@@ -196,3 +221,27 @@ def test_answering_never_imports_scikit_learn() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_stumps_model_sums_one_step_function_per_feature() -> None:
+    shapes = {n: {"thresholds": [], "values": [0.0]} for n in FEATURES}
+    shapes["cov_sentence"] = {"thresholds": [0.5], "values": [-1.0, 2.0]}
+    shapes["number_absent"] = {"thresholds": [0.5], "values": [0.0, -3.0]}
+    data = {
+        "version": 1,
+        "kind": "stumps",
+        "features": list(FEATURES),
+        "shapes": shapes,
+        "intercept": 0.5,
+        "calibration": {"a": 1.0, "b": 0.0},
+        "thresholds": {"answer_above": 0.7, "refuse_below": 0.3},
+    }
+    model = Model.from_json(data)
+    values = dict.fromkeys(FEATURES, 0.0)
+    low = model.confidence(Signals(dict(values, cov_sentence=0.5)))  # at the threshold: left
+    high = model.confidence(Signals(dict(values, cov_sentence=0.9)))
+    absent = model.confidence(Signals(dict(values, cov_sentence=0.9, number_absent=1.0)))
+    assert low == pytest.approx(1 / (1 + math.exp(-(0.5 - 1.0))))
+    assert high == pytest.approx(1 / (1 + math.exp(-(0.5 + 2.0))))
+    assert absent == pytest.approx(1 / (1 + math.exp(-(0.5 + 2.0 - 3.0))))
+    assert Model.from_json(model.to_json()).to_json() == model.to_json()
