@@ -217,12 +217,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     mode = settings.answer.mode
     if mode == "llm" and not settings.llm_configured():
-        from speechqa.errors import ConfigError
+        from speechqa.errors import LLMNotConfiguredError
 
-        raise ConfigError(
-            "--mode llm needs an endpoint: set SPEECHQA_LLM_MODEL and SPEECHQA_LLM_BASE_URL "
-            "(or OPENAI_API_KEY), or use --mode extractive."
-        )
+        raise LLMNotConfiguredError()
 
     from speechqa.factory import build_assistant, build_chat_model, open_index
 

@@ -18,10 +18,10 @@ from speechqa.errors import (
     EmptyIndexError,
     InputError,
     LLMError,
+    LLMNotConfiguredError,
     LLMUncheckedError,
     UnknownDocumentError,
 )
-from speechqa.factory import LLM_NOT_CONFIGURED
 from speechqa.settings import AnswerMode, Settings
 
 from . import followup
@@ -195,7 +195,7 @@ class Assistant:
         question = self.check_question(question)
         self.sync()
         if mode == "llm" and self.chat_model is None:
-            raise ConfigError(LLM_NOT_CONFIGURED)
+            raise LLMNotConfiguredError()
         # One deadline for everything the LLM does for this answer (condense and answer).
         llm = LLMAnswerer(self.chat_model, self.settings.llm) if mode == "llm" else None
         standalone = self.standalone(question, history, mode, llm)

@@ -68,3 +68,22 @@ class LLMUncheckedError(LLMError):
 
 class ConfigError(InputError):
     """Settings that cannot work together (e.g. LLM mode with no endpoint configured)."""
+
+
+class LLMNotConfiguredError(ConfigError):
+    """LLM answers were asked for but no endpoint is configured. The one message for
+    the CLI, the web chat and the evaluation; ``instead`` is how to go on without one
+    (a flag on the command line; in the web chat the extractive answer is kept)."""
+
+    def __init__(self, instead: str = "--mode extractive") -> None:
+        if instead:
+            en_tail, zh_tail = f", or use {instead}.", f"，或改用 {instead}。"
+        else:
+            en_tail = " and restart; answers stay extractive meanwhile."
+            zh_tail = "后重启；现继续使用抽取式回答。"
+        super().__init__(
+            "LLM mode needs an endpoint: set SPEECHQA_LLM_MODEL and SPEECHQA_LLM_BASE_URL "
+            f"(or OPENAI_API_KEY){en_tail}",
+            zh="未配置大模型服务：请设置 SPEECHQA_LLM_MODEL 与 SPEECHQA_LLM_BASE_URL"
+            f"（或 OPENAI_API_KEY）{zh_tail}",
+        )
