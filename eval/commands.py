@@ -120,7 +120,7 @@ def ensure_manifest_documents(
     through the normal pipeline: an unchanged document is skipped after its record
     check, so a second run embeds nothing."""
     from ingest.pipeline import ingest_paths
-    from speechqa.commands import chunk_progress
+    from speechqa.progress import chunk_progress
 
     before = {r.doc_id: r.hash for r in index.documents()}
     with chunk_progress() as progress:
@@ -222,10 +222,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         raise LLMNotConfiguredError()
 
     from speechqa.factory import build_assistant, build_chat_model, open_index
+    from speechqa.progress import question_progress
 
     from . import report, summary
     from .judge import Judge
-    from .run import aggregate, by_split, run, stderr_progress
+    from .run import aggregate, by_split, run
 
     index = open_index(settings)
     if manifest is not None:
@@ -239,7 +240,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         chat_model = build_chat_model(settings)
         judge = Judge(chat_model) if chat_model is not None else None
 
-    outcomes = run(assistant, questions, default_doc, mode, judge, stderr_progress)
+    with question_progress() as progress:
+        outcomes = run(assistant, questions, default_doc, mode, judge, progress)
     if manifest is not None:
         docs = [d.id for d in manifest.documents]
         splits = by_split(outcomes)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from speechqa.cli import print_json, settings_from_args
@@ -36,6 +33,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import ingest_paths
     from speechqa.factory import open_index
+    from speechqa.progress import chunk_progress
 
     settings = settings_from_args(args)
     index = open_index(settings)
@@ -56,30 +54,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             f"新嵌入 {summary.embedded} 块，跳过 {summary.skipped} 块，用时 {summary.seconds:.1f} 秒"
         )
     return 0
-
-
-@contextlib.contextmanager
-def chunk_progress(show: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """An ingest progress callback ``(done, total)`` drawing a bar on stderr while the
-    block runs; no bar when ``show`` is false or stderr is not a terminal, so logs and
-    pipes get only the summary or the one-line error."""
-    bar = None
-    if show:
-        from tqdm import tqdm
-
-        bar = tqdm(total=0, unit="块", desc="ingest", file=sys.stderr, leave=False, disable=None)
-
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-    try:
-        yield progress
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

@@ -71,7 +71,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def collect_table(args: argparse.Namespace, table: Path) -> None:
     from eval.commands import bundled_doc_id
-    from eval.run import stderr_progress
+    from speechqa.progress import question_progress
 
     from .collect import (
         default_manifest,
@@ -93,7 +93,8 @@ def collect_table(args: argparse.Namespace, table: Path) -> None:
     ]
     sys.stderr.write(f"导入 {len(known)} 篇调参文档到 {settings.store} ……\n")
     index = ensure_index(settings, manifest)
-    write_table(table, list(rows(settings, index, questions, stderr_progress)))
+    with question_progress() as progress:
+        write_table(table, list(rows(settings, index, questions, progress)))
 
 
 def _shown(path: Path) -> str:
