@@ -26,7 +26,10 @@ from .retrieve import Retrieval
 DENSE_FLOOR, DENSE_CEIL = 0.80, 0.95
 PARAGRAPHS_CONSIDERED = 3
 _ASKS_NUMBER = re.compile(r"(几|多少|数量|次数|人数|哪一年|哪年|何时|什么时候|多久|多长)")
-_HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?[次个项人起年条名方面件]")
+# A count with its measure word: 3次, 十余项, 两个方面 (方面 as a whole word, not 方 or 面).
+_HAS_NUMBER = re.compile(
+    r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?(?:方面|[次个项人起年条名件])"
+)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 

@@ -196,8 +196,8 @@ class LLMAnswerer:
     def stream(self, question: str, context: Context) -> Iterator[str]:
         """Yield the answer's text deltas; the last attempt's text is the answer.
 
-        A retry restarts the answer: the caller is told by an empty string delta
-        with ``restart`` semantics (see :meth:`attempts`).
+        A retry restarts the answer: before it, :data:`RESTART` is yielded and the
+        caller drops the text it has so far.
         """
         messages: list[BaseMessage] = [
             SystemMessage(SYSTEM_PROMPT),
