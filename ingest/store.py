@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -50,6 +50,35 @@ from .parse import Chunk, ParsedDocument, parse
 SCHEMA_VERSION = "1"
 # Chroma needs a vector for every record; document records are never searched.
 _NO_VECTOR = [1.0]
+
+
+class SearchStore(Protocol):
+    """What answering (``rag/``) reads from the index: the documents with their stored
+    BM25 tokens, the dense search over chunks and the chunks' vectors, and the
+    generation stamp that says when another process changed them. :class:`Index`
+    implements it over Chroma's public collection API; ``rag/`` depends on this
+    interface only, never on Chroma."""
+
+    @property
+    def embeddings(self) -> SpeechEmbeddings: ...
+
+    def generation(self) -> str: ...
+
+    def documents(self) -> list[DocRecord]: ...
+
+    def load_with_tokens(
+        self, doc_ids: Iterable[str] | None = None
+    ) -> tuple[list[ParsedDocument], dict[str, list[list[str]]]]: ...
+
+    def dense(
+        self,
+        query_vector: list[float],
+        k: int,
+        doc_ids: list[str] | None = None,
+        level: str | None = None,
+    ) -> list[tuple[str, float]]: ...
+
+    def vectors_of(self, ids: list[str]) -> dict[str, list[float]]: ...
 
 
 @dataclass(frozen=True)
@@ -221,6 +250,11 @@ class Index:
                 metadata=meta,
                 configuration={"hnsw": {"space": "cosine"}},
             )
+            # The same collection through chromadb's public API (the LangChain store
+            # above stays for LangChain users: index.vectors.similarity_search).
+            self._chunks = self.client.get_collection(
+                name=f"sq-chunks-{key}", embedding_function=None
+            )
         except Exception as exc:
             raise StoreError(
                 f"cannot open the Chroma collections ({type(exc).__name__}: {exc}); "
@@ -228,7 +262,7 @@ class Index:
                 zh=f"无法打开 Chroma 集合（{type(exc).__name__}: {exc}）；"
                 "请检查 --store / SPEECHQA_CHROMA_URL。",
             ) from None
-        have = self.vectors._collection.metadata or {}
+        have = self._chunks.metadata or {}
         if have.get("model") != meta["model"] or have.get("dimension") != meta["dimension"]:
             raise EmbedderMismatchError(
                 f"collection sq-chunks-{key} was built with {have.get('model')} "
@@ -240,7 +274,13 @@ class Index:
 
     @property
     def chunks_collection(self) -> Any:
-        return self.vectors._collection
+        """The chunk collection (chromadb's ``Collection``)."""
+        return self._chunks
+
+    @_store_call
+    def chunk_count(self) -> int:
+        """Chunks stored, current or not."""
+        return int(self._chunks.count())
 
     # ---- documents -------------------------------------------------------
     def _records(self, ids: list[str] | None, include: list[str]) -> dict[str, list[Any]]:

@@ -16,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field
 
-from ingest.store import Index
+from ingest.store import SearchStore
 from speechqa.errors import InputError, UnknownDocumentError
 from speechqa.settings import RetrievalSettings
 from speechqa.text import tokenize
@@ -61,7 +61,7 @@ def rrf(rankings: list[tuple[list[Any], float]], k: int) -> dict[Any, float]:
 
 
 class HybridSearch:
-    def __init__(self, index: Index, corpus: Corpus, cfg: RetrievalSettings) -> None:
+    def __init__(self, index: SearchStore, corpus: Corpus, cfg: RetrievalSettings) -> None:
         self.index = index
         self.corpus = corpus
         self.cfg = cfg

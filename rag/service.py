@@ -226,7 +226,9 @@ class Assistant:
             mode=mode,
             standalone_question=standalone if standalone != question else None,
         )
-        extractive = ExtractiveAnswerer(self.corpus, self.index, self.settings.answer)
+        extractive = ExtractiveAnswerer(
+            self.corpus, self.index, self.settings.answer, self.settings.scoring
+        )
         cfg = self.settings.answer
         answer.confidence = load_model(cfg.model_file).confidence(
             features(standalone, retrieval, self.corpus, doc_id)
@@ -319,7 +321,9 @@ class Assistant:
         )
         document = self.corpus.docs[doc_id]
         coverage = Coverage(topic, self.corpus)
-        quotes, related = find_quotes(topic, document, retrieval, coverage, limit)
+        scoring = self.settings.scoring
+        scale = scoring.scale_for(self.index.embeddings.model_name)
+        quotes, related = find_quotes(topic, document, retrieval, coverage, limit, scoring, scale)
         concord = [c for c in (concordance(document, t) for t in terms_of(topic)) if c.count]
         return QuoteResult(
             topic,

@@ -152,3 +152,21 @@ def test_no_import_cycle_among_the_packages() -> None:
         "import cycles (break each with an import under TYPE_CHECKING or a module both "
         "can import): " + "; ".join(" ↔ ".join(c) for c in found)
     )
+
+
+def test_answering_reads_the_index_through_its_interface_only() -> None:
+    """rag/ imports no Chroma client and no code reaches into a private ``_collection``
+    (ingest.store.SearchStore is what rag/ reads; Index implements it over the public
+    chromadb API)."""
+    problems = []
+    for name, path in product_modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "_collection":
+                problems.append(f"{name}:{node.lineno}: ._collection")
+            if name.startswith("rag.") and isinstance(node, ast.Import | ast.ImportFrom):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+                modules.append(getattr(node, "module", None) or "")
+                if any(m.split(".")[0] in ("chromadb", "langchain_chroma") for m in modules):
+                    problems.append(f"{name}:{node.lineno}: imports Chroma")
+    assert not problems, problems
