@@ -7,6 +7,7 @@ computed by the pure functions of :mod:`eval.metrics`.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -548,6 +549,16 @@ def by_document(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
 
 def _known(values: Any) -> list[float]:
     return [v for v in values if v is not None]
+
+
+def stderr_progress(done: int, total: int) -> None:
+    """A one-line counter on a terminal; silent when stderr is a file or a pipe. Kept for
+    eval/answerability/commands.py (another branch's area); ``speechqa eval`` draws a tqdm
+    bar (speechqa.progress.question_progress)."""
+    if sys.stderr.isatty():
+        end = "\n" if done == total else ""
+        sys.stderr.write(f"\r评测 {done}/{total}{end}")
+        sys.stderr.flush()
 
 
 def _score_text(value: float | None) -> str:

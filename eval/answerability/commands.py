@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from speechqa.cli import settings_from_args
-from speechqa.lang import say
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_TABLE = HERE / "features.csv"
@@ -72,7 +71,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def collect_table(args: argparse.Namespace, table: Path) -> None:
     from eval.commands import bundled_doc_id
-    from speechqa.progress import question_progress
+    from eval.run import stderr_progress
 
     from .collect import (
         default_manifest,
@@ -92,15 +91,9 @@ def collect_table(args: argparse.Namespace, table: Path) -> None:
     questions = [
         q for path in manifest.question_files for q in read_questions(path, default_doc, known)
     ]
-    sys.stderr.write(
-        say(
-            f"导入 {len(known)} 篇调参文档到 {settings.store} ……\n",
-            f"ingesting {len(known)} tuning documents into {settings.store}…\n",
-        )
-    )
+    sys.stderr.write(f"导入 {len(known)} 篇调参文档到 {settings.store} ……\n")
     index = ensure_index(settings, manifest)
-    with question_progress() as progress:
-        write_table(table, list(rows(settings, index, questions, progress)))
+    write_table(table, list(rows(settings, index, questions, stderr_progress)))
 
 
 def _shown(path: Path) -> str:
