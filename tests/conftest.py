@@ -11,7 +11,8 @@ Session set-up (``pytest_configure``, before collection):
   same guard;
 * the environment is cleaned: HF_HUB_OFFLINE=1, TRANSFORMERS_OFFLINE=1,
   ANONYMIZED_TELEMETRY=False; OPENAI_API_KEY, OPENAI_BASE_URL and every SPEECHQA_*
-  variable are removed, then SPEECHQA_LANG=en; XDG_DATA_HOME points at a throw-away folder so that the
+  variable are removed, then SPEECHQA_LANG=en (the suite reads English messages
+  whatever the locale); XDG_DATA_HOME points at a throw-away folder so that the
   default store never touches the developer's ~/.local/share/speechqa.
 
 Fixtures:
