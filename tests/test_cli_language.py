@@ -81,6 +81,12 @@ def test_progress_and_summaries_follow_the_language(tmp_path: Path) -> None:
     assert zh.returncode == 0 and zh.stdout.startswith("索引中还没有文档"), zh
     en = helpers.run_cli("docs", "--store", store, env=C_LOCALE)
     assert en.returncode == 0 and en.stdout.startswith("No documents yet"), en
+    zh = helpers.run_cli("gc", "--store", store, env=ZH_LOCALE)
+    assert zh.returncode == 0 and "合计已清理孤立检索块 0 个、未用向量 0 个" in zh.stdout, zh
+    en = helpers.run_cli("gc", "--store", store, env=C_LOCALE)
+    assert en.returncode == 0 and "in all removed orphan chunks 0, unused vectors 0" in en.stdout, (
+        en
+    )
 
 
 @pytest.mark.server
