@@ -29,13 +29,45 @@ _FLAGS = {
 }
 
 
+# argparse's own complaints, in Chinese (argparse has no Chinese catalogue): (pattern of
+# its English message, Chinese template with the pattern's groups).
+_ARGPARSE_ZH = [
+    (r"unrecognized arguments: (.*)", "无法识别的参数：{0}"),
+    (r"the following arguments are required: (.*)", "缺少必需的参数：{0}"),
+    (
+        r"argument (.+?): invalid choice: (.+?) \(choose from (.*)\)",
+        "参数 {0} 的取值 {1} 无效（可选：{2}）",
+    ),
+    (r"argument (.+?): invalid (\S+) value: (.*)", "参数 {0} 的值 {2} 无效（应为{1}）"),
+    (r"argument (.+?): expected one argument", "参数 {0} 需要一个值"),
+    (r"argument (.+?): expected at least one argument", "参数 {0} 至少需要一个值"),
+    (r"argument (.+?): not allowed with argument (.*)", "参数 {0} 不能与 {1} 同时使用"),
+    (r"ambiguous option: (.+?) could match (.*)", "选项 {0} 有歧义，可能是 {1}"),
+    (r"argument (.+?): (.*)", "参数 {0}：{1}"),
+]
+
+
+def argparse_zh(message: str) -> str:
+    """argparse's English ``message`` in Chinese when it is one of the usual ones."""
+    import re
+
+    kinds = {"int": "整数", "float": "数字", "positive_int": "不小于 1 的整数", "Path": "路径"}
+    for pattern, template in _ARGPARSE_ZH:
+        m = re.fullmatch(pattern, message)
+        if m:
+            return template.format(*(kinds.get(g, g) for g in m.groups()))
+    return message
+
+
 class Parser(argparse.ArgumentParser):
     """argparse with the CLI's error contract: one line, exit code 2 (argparse's own
     wording is English; what to do follows in the user's language)."""
 
     def error(self, message: str) -> NoReturn:
-        hint = say(f"；用法见 '{self.prog} --help'。", f"; see '{self.prog} --help'.")
-        self.exit(2, f"speechqa: {say('错误', 'error')}: {message}{hint}\n")
+        lang = current_lang()
+        hint = say(f"；用法见 '{self.prog} --help'。", f"; see '{self.prog} --help'.", lang)
+        shown = argparse_zh(message) if lang == "zh" else message
+        self.exit(2, f"speechqa: {say('错误', 'error', lang)}: {shown}{hint}\n")
 
 
 def positive_int(text: str) -> int:

@@ -89,6 +89,13 @@ def test_progress_and_summaries_follow_the_language(tmp_path: Path) -> None:
     )
 
 
+def test_argparse_complaints_in_chinese(tmp_path: Path) -> None:
+    args = ("ask", "问题", "--top-k", "x", "--store", tmp_path / "store")
+    chinese(helpers.run_cli(*args, env=ZH_LOCALE), "参数 --top-k 的值 'x' 无效（应为整数）")
+    english(helpers.run_cli(*args, env=C_LOCALE), "argument --top-k: invalid int value: 'x'")
+    chinese(helpers.run_cli("show", env=ZH_LOCALE), "缺少必需的参数：doc", "speechqa show --help")
+
+
 @pytest.mark.server
 def test_a_busy_port_names_both_ways_to_change_it(tmp_path: Path) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
