@@ -343,13 +343,7 @@ class Index:
         if wanted:
             missing = sorted(set(wanted) - set(got["ids"]))
             if missing:
-                known = ", ".join(self._records(None, [])["ids"]) or "none"
-                raise UnknownDocumentError(
-                    f"document '{missing[0]}' is not in the index (have: {known}); "
-                    "see 'speechqa docs' or ingest it first.",
-                    zh=f"索引中没有文档 '{missing[0]}'（现有：{known}）；"
-                    "请用 'speechqa docs' 查看，或先导入它。",
-                )
+                raise UnknownDocumentError.of(missing[0], self._records(None, [])["ids"])
         rows = sorted(
             zip(got["ids"], got["metadatas"], got["documents"], strict=True),
             key=lambda row: str((row[1] or {}).get("ingested_at", "")),

@@ -210,14 +210,7 @@ class HybridRetriever(BaseRetriever):
         corpus = self.search.corpus
         unknown = sorted(set(wanted) - set(corpus.docs))
         if unknown:
-            have = list(corpus.docs)
-            shown = ", ".join(have[:5]) + (f" and {len(have) - 5} more" if len(have) > 5 else "")
-            raise UnknownDocumentError(
-                f"document '{unknown[0]}' is not in the index (have: {shown or 'none'}); "
-                "see 'speechqa docs'.",
-                zh=f"索引中没有文档 '{unknown[0]}'（现有：{shown or '无'}）；"
-                "请用 'speechqa docs' 查看。",
-            )
+            raise UnknownDocumentError.of(unknown[0], corpus.docs)
         result = self.search.search(query, wanted or None, k)
         docs = []
         for hit in result.hits[:k]:

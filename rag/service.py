@@ -109,11 +109,7 @@ class Assistant:
         if doc is None:
             return None
         if doc not in corpus.docs:
-            known = ", ".join(corpus.docs) or "none"
-            raise UnknownDocumentError(
-                f"document '{doc}' is not in the index (have: {known}); see 'speechqa docs'.",
-                zh=f"索引中没有文档 '{doc}'（现有：{known}）；请用 'speechqa docs' 查看。",
-            )
+            raise UnknownDocumentError.of(doc, corpus.docs)
         return [doc]
 
     # ---- parts -------------------------------------------------------------

@@ -7,6 +7,8 @@ the web chat the Chinese one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from speechqa.lang import Lang
 
 
@@ -43,6 +45,21 @@ class DocumentError(InputError):
 
 class UnknownDocumentError(InputError):
     """A doc_id that the index does not hold."""
+
+    @classmethod
+    def of(cls, doc_id: str, known: Iterable[str]) -> UnknownDocumentError:
+        """The error for ``doc_id``, naming up to five of the ids the index holds."""
+        have = list(known)
+        shown = ", ".join(have[:5]) or "none"
+        shown_zh = "、".join(have[:5]) or "无"
+        if len(have) > 5:
+            shown += f" and {len(have) - 5} more"
+            shown_zh += f" 等 {len(have)} 篇"
+        return cls(
+            f"document '{doc_id}' is not in the index (have: {shown}); "
+            "see 'speechqa docs' or ingest it first.",
+            zh=f"索引中没有文档 '{doc_id}'（现有：{shown_zh}）；请用 'speechqa docs' 查看，或先导入它。",
+        )
 
 
 class StoreError(SpeechQAError):

@@ -113,3 +113,14 @@ def test_speechqa_lang_forces_one() -> None:
     assert current_lang({"LANG": "zh_CN.UTF-8", "SPEECHQA_LANG": "fr"}) == "zh"
     assert say("中文", "English", "zh") == "中文"
     assert say("中文", "English", "en") == "English"
+
+
+def test_an_unknown_document_names_a_few_of_those_there_are() -> None:
+    err = errors.UnknownDocumentError.of("nope", [f"d{i}" for i in range(7)])
+    assert str(err) == (
+        "document 'nope' is not in the index (have: d0, d1, d2, d3, d4 and 2 more); "
+        "see 'speechqa docs' or ingest it first."
+    )
+    assert err.chinese.startswith("索引中没有文档 'nope'（现有：d0、d1、d2、d3、d4 等 7 篇）")
+    assert "(have: none)" in str(errors.UnknownDocumentError.of("x", []))
+    assert err.exit_code == 2
