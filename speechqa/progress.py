@@ -1,4 +1,4 @@
-"""Progress bars on stderr for long commands (ingest, evaluation, training table)."""
+"""Progress bars on stderr for long commands (ingest, evaluation)."""
 
 from __future__ import annotations
 
