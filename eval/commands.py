@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from speechqa.cli import settings_from_args
+from speechqa.lang import say
 
 if TYPE_CHECKING:
     from ingest.store import Index
@@ -107,7 +108,12 @@ def ensure_documents(
     needed = {q.doc or default_doc for q in questions if not q.archive}
     bundled = bundled_doc_id()
     if bundled in needed and bundled not in records:
-        sys.stderr.write(f"索引中没有 {bundled}，先导入内置讲话……\n")
+        sys.stderr.write(
+            say(
+                f"索引中没有 {bundled}，先导入内置讲话……\n",
+                f"{bundled} is not in the index; ingesting the bundled speech first…\n",
+            )
+        )
         ingest_paths(index, [], int(settings.max_file_mb * 1e6))
         records = {r.doc_id: r.paragraphs for r in index.documents()}
     return records
@@ -120,7 +126,7 @@ def ensure_manifest_documents(
     through the normal pipeline: an unchanged document is skipped after its record
     check, so a second run embeds nothing."""
     from ingest.pipeline import ingest_paths
-    from speechqa.commands import chunk_progress
+    from speechqa.progress import chunk_progress
 
     before = {r.doc_id: r.hash for r in index.documents()}
     with chunk_progress() as progress:
@@ -131,14 +137,22 @@ def ensure_manifest_documents(
     changed = [d.id for d in manifest.documents if before.get(d.id) != records[d.id].hash]
     if changed:
         sys.stderr.write(
-            f"导入清单中的 {len(changed)} 篇文档（{'、'.join(changed)}）：新嵌入 "
-            f"{done.embedded} 块，用时 {done.seconds:.1f} 秒\n"
+            say(
+                f"导入清单中的 {len(changed)} 篇文档（{'、'.join(changed)}）：新嵌入 "
+                f"{done.embedded} 块，用时 {done.seconds:.1f} 秒\n",
+                f"ingested the manifest's documents ({len(changed)}: {', '.join(changed)}): "
+                f"{done.embedded} chunks embedded in {done.seconds:.1f} s\n",
+            )
         )
     extra = sorted(set(records) - {d.id for d in manifest.documents})
     if extra:
         sys.stderr.write(
-            f"注意：索引中另有 {len(extra)} 篇清单之外的文档（{'、'.join(extra)}），"
-            "全库问题也会检索它们。\n"
+            say(
+                f"注意：索引中另有 {len(extra)} 篇清单之外的文档（{'、'.join(extra)}），"
+                "全库问题也会检索它们。\n",
+                f"note: the index holds {len(extra)} more documents the manifest does not "
+                f"list ({', '.join(extra)}); questions over every document search them too.\n",
+            )
         )
     return {doc_id: r.paragraphs for doc_id, r in records.items()}
 
@@ -156,11 +170,16 @@ def check_manifest(manifest: Manifest, default_doc: str, settings: Settings) -> 
     if problems:
         raise InputError(
             f"{len(problems)} problem{'s' if len(problems) > 1 else ''} in the question sets "
-            f"of {manifest.path} (listed on stdout); fix them."
+            f"of {manifest.path} (listed on stdout); fix them.",
+            zh=f"{manifest.path} 的问题集中有 {len(problems)} 处问题（已列在标准输出）；请改正。",
         )
     print(
-        f"{manifest.path}：{len(manifest.documents)} 篇文档，{len(manifest.question_sets)} "
-        "个问题集，检查通过"
+        say(
+            f"{manifest.path}：{len(manifest.documents)} 篇文档，{len(manifest.question_sets)} "
+            "个问题集，检查通过",
+            f"{manifest.path}: documents {len(manifest.documents)}, "
+            f"question sets {len(manifest.question_sets)}, all checks passed",
+        )
     )
     return 0
 
@@ -187,7 +206,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.questions:
             raise InputError(
                 "--manifest runs the question sets its file lists; drop --questions "
-                "(or --manifest to run one question file)."
+                "(or --manifest to run one question file).",
+                zh="--manifest 运行清单所列的问题集；请去掉 --questions（或去掉 --manifest 以运行单个问题文件）。",
             )
         manifest = load_manifest(Path(args.manifest) if args.manifest else packaged_manifest_path())
         if args.check:
@@ -195,7 +215,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         questions_file = manifest.path
         questions = load_manifest_questions(manifest, default_doc)
     elif args.check:
-        raise InputError("--check checks the question sets of a manifest; add --manifest.")
+        raise InputError(
+            "--check checks the question sets of a manifest; add --manifest.",
+            zh="--check 检查清单中的问题集；请加上 --manifest。",
+        )
     else:
         questions_file = args.questions or packaged_questions_path()
         questions = load_questions(questions_file)
@@ -210,25 +233,24 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from speechqa.errors import InputError
 
         raise InputError(
-            f"cannot create the output folder {out} ({exc.strerror}); choose another --out."
+            f"cannot create the output folder {out} ({exc.strerror}); choose another --out.",
+            zh=f"无法创建输出目录 {out}（{exc.strerror}）；请用 --out 另选。",
         ) from None
     if args.mode:
         args.settings_overrides = {"answer.mode": args.mode}
     settings = settings_from_args(args)
     mode = settings.answer.mode
     if mode == "llm" and not settings.llm_configured():
-        from speechqa.errors import ConfigError
+        from speechqa.errors import LLMNotConfiguredError
 
-        raise ConfigError(
-            "--mode llm needs an endpoint: set SPEECHQA_LLM_MODEL and SPEECHQA_LLM_BASE_URL "
-            "(or OPENAI_API_KEY), or use --mode extractive."
-        )
+        raise LLMNotConfiguredError()
 
     from speechqa.factory import build_assistant, build_chat_model, open_index
+    from speechqa.progress import question_progress
 
     from . import report, summary
     from .judge import Judge
-    from .run import aggregate, by_split, run, stderr_progress
+    from .run import aggregate, by_split, run
 
     index = open_index(settings)
     if manifest is not None:
@@ -242,7 +264,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         chat_model = build_chat_model(settings)
         judge = Judge(chat_model) if chat_model is not None else None
 
-    outcomes = run(assistant, questions, default_doc, mode, judge, stderr_progress)
+    with question_progress() as progress:
+        outcomes = run(assistant, questions, default_doc, mode, judge, progress)
     if manifest is not None:
         docs = [d.id for d in manifest.documents]
         splits = by_split(outcomes)

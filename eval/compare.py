@@ -19,14 +19,18 @@ def load_old(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     if not isinstance(summary, dict) or not isinstance(summary.get("metrics"), dict):
         raise InputError(
             f"{path}: not a summary.json of 'speechqa eval' (no \"metrics\" object); "
-            "pass the summary.json of an earlier run to --compare."
+            "pass the summary.json of an earlier run to --compare.",
+            zh=f"{path}：不是 'speechqa eval' 的 summary.json（没有 \"metrics\" 对象）；请给 --compare 以前一次运行的 summary.json。",
         )
     results_path = Path(path).with_name("results.json")
     if not results_path.exists():
         return summary, None
     results = _read_json(results_path, "results")
     if not isinstance(results, list):
-        raise InputError(f"{results_path}: expected a list of per-question results.")
+        raise InputError(
+            f"{results_path}: expected a list of per-question results.",
+            zh=f"{results_path}：应为逐题结果的列表。",
+        )
     return summary, [r for r in results if isinstance(r, dict)]
 
 
@@ -34,11 +38,19 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{what} file {path} does not exist; check --compare.") from None
+        raise InputError(
+            f"{what} file {path} does not exist; check --compare.",
+            zh=f"{what} 文件 {path} 不存在；请检查 --compare。",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {what} file {path} ({exc}).") from None
+        raise InputError(
+            f"cannot read {what} file {path} ({exc}).", zh=f"无法读取 {what} 文件 {path}（{exc}）。"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+        raise InputError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).",
+            zh=f"{path}：不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）。",
+        ) from None
 
 
 def _number(value: Any) -> float | None:

@@ -80,11 +80,18 @@ def load_manifest(path: Path) -> Manifest:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"manifest {name} does not exist; check --manifest.") from None
+        raise InputError(
+            f"manifest {name} does not exist; check --manifest.",
+            zh=f"清单 {name} 不存在；请检查 --manifest。",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read manifest {name} ({exc}).") from None
+        raise InputError(
+            f"cannot read manifest {name} ({exc}).", zh=f"无法读取清单 {name}（{exc}）。"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{name}: not valid TOML ({exc}).") from None
+        raise InputError(
+            f"{name}: not valid TOML ({exc}).", zh=f"{name}：不是有效的 TOML（{exc}）。"
+        ) from None
     base = Path(path).resolve().parent
     documents: list[CorpusDocument] = []
     for i, row in enumerate(_tables(data, "document", name), start=1):
@@ -95,10 +102,14 @@ def load_manifest(path: Path) -> Manifest:
         if slugify(file.name) != doc_id:
             raise InputError(
                 f"{where}: id '{doc_id}' is not the id ingest gives {file.name} "
-                f"('{slugify(file.name)}'); rename the file or fix the id."
+                f"('{slugify(file.name)}'); rename the file or fix the id.",
+                zh=f"{where}：编号 '{doc_id}' 不是导入时给 {file.name} 的编号（'{slugify(file.name)}'）；请改文件名或编号。",
             )
         if any(d.id == doc_id for d in documents):
-            raise InputError(f"{where}: document id '{doc_id}' is listed twice; list it once.")
+            raise InputError(
+                f"{where}: document id '{doc_id}' is listed twice; list it once.",
+                zh=f"{where}：文档编号 '{doc_id}' 列了两次；只列一次。",
+            )
         info = {k: v for k, v in row.items() if k not in {"id", "path", "split", "title"}}
         title = row.get("title")
         documents.append(
@@ -109,7 +120,10 @@ def load_manifest(path: Path) -> Manifest:
         where = f"{name}: [[questions]] #{i}"
         file = _file(base, _text(row, "path", where), where)
         if any(s.path == file for s in sets):
-            raise InputError(f"{where}: question file {file} is listed twice; list it once.")
+            raise InputError(
+                f"{where}: question file {file} is listed twice; list it once.",
+                zh=f"{where}：问题文件 {file} 列了两次；只列一次。",
+            )
         sets.append(QuestionSet(file, _split(row, where)))
     return Manifest(Path(path), tuple(documents), tuple(sets))
 
@@ -129,7 +143,8 @@ def load_manifest_questions(manifest: Manifest, default_doc: str) -> list[Questi
             if q.id in first:
                 raise InputError(
                     f"{q.where()}: id '{q.id}' is also used at {first[q.id].where()}; ids must "
-                    "be unique across the manifest's question sets."
+                    "be unique across the manifest's question sets.",
+                    zh=f"{q.where()}：编号 '{q.id}' 在 {first[q.id].where()} 也用过；清单各问题集中的编号必须唯一。",
                 )
             first[q.id] = q
             scope = q.scope(default_doc)
@@ -138,12 +153,14 @@ def load_manifest_questions(manifest: Manifest, default_doc: str) -> list[Questi
                 if doc not in splits:
                     raise InputError(
                         f"{q.where()}: question '{q.id}' asks about document '{doc}', which "
-                        f"{manifest.path} does not list; add it to the manifest or fix the id."
+                        f"{manifest.path} does not list; add it to the manifest or fix the id.",
+                        zh=f"{q.where()}：问题 '{q.id}' 问的是文档 '{doc}'，但 {manifest.path} 没有列出它；请加入清单或改正编号。",
                     )
                 if qset.split == "tuning" and splits[doc] == "heldout":
                     raise InputError(
                         f"{q.where()}: question '{q.id}' is in a tuning set but asks about "
-                        f"the held-out document '{doc}'; move it to a held-out set."
+                        f"the held-out document '{doc}'; move it to a held-out set.",
+                        zh=f"{q.where()}：问题 '{q.id}' 在调参集中，却问的是留出文档 '{doc}'；请移到留出集。",
                     )
             out.append(q)
     return out
@@ -153,7 +170,8 @@ def _tables(data: dict[str, Any], key: str, name: str) -> Iterable[dict[str, Any
     rows = data.get(key)
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) for r in rows):
         raise InputError(
-            f"{name}: needs at least one [[{key}]] table (see eval/README.md, 'The corpus')."
+            f"{name}: needs at least one [[{key}]] table (see eval/README.md, 'The corpus').",
+            zh=f"{name}：至少需要一个 [[{key}]] 表（见 eval/README.md 的 'The corpus'）。",
         )
     return rows
 
@@ -161,7 +179,10 @@ def _tables(data: dict[str, Any], key: str, name: str) -> Iterable[dict[str, Any
 def _text(row: dict[str, Any], key: str, where: str) -> str:
     value = row.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise InputError(f"{where}: '{key}' must be a non-empty string, got {value!r}.")
+        raise InputError(
+            f"{where}: '{key}' must be a non-empty string, got {value!r}.",
+            zh=f"{where}：'{key}' 必须是非空字符串，而不是 {value!r}。",
+        )
     return value.strip()
 
 
@@ -170,7 +191,8 @@ def _split(row: dict[str, Any], where: str) -> str:
     if split not in SPLITS:
         raise InputError(
             f"{where}: split must be one of {', '.join(SPLITS)}, got {split!r}; every "
-            "document and question set belongs to one."
+            "document and question set belongs to one.",
+            zh=f"{where}：split 必须是 {', '.join(SPLITS)} 之一，而不是 {split!r}；每篇文档和每个问题集都属于一个划分。",
         )
     return str(split)
 
@@ -178,5 +200,8 @@ def _split(row: dict[str, Any], where: str) -> str:
 def _file(base: Path, relative: str, where: str) -> Path:
     file = (base / relative).resolve()
     if not file.is_file():
-        raise InputError(f"{where}: {file} does not exist; fix 'path' (relative to the manifest).")
+        raise InputError(
+            f"{where}: {file} does not exist; fix 'path' (relative to the manifest).",
+            zh=f"{where}：{file} 不存在；请改正 'path'（相对于清单）。",
+        )
     return file

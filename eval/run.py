@@ -552,7 +552,9 @@ def _known(values: Any) -> list[float]:
 
 
 def stderr_progress(done: int, total: int) -> None:
-    """A one-line counter on a terminal; silent when stderr is a file or a pipe."""
+    """A one-line counter on a terminal; silent when stderr is a file or a pipe. Kept for
+    eval/answerability/commands.py (another branch's area); ``speechqa eval`` draws a tqdm
+    bar (speechqa.progress.question_progress)."""
     if sys.stderr.isatty():
         end = "\n" if done == total else ""
         sys.stderr.write(f"\r评测 {done}/{total}{end}")

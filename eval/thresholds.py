@@ -132,12 +132,14 @@ class Thresholds:
         if scopes == (WHOLE_RUN,):
             raise InputError(
                 f'{self.path}: needs metrics in its [gate] table, e.g. [gate] "recall@1" = '
-                "{min = 0.90}, for a run of one question file."
+                "{min = 0.90}, for a run of one question file.",
+                zh=f'{self.path}：[gate] 表中需要指标，如 [gate] "recall@1" = {{min = 0.90}}，才能运行单个问题文件。',
             )
         tables = " / ".join(f"[gate.{s}]" for s in scopes)
         raise InputError(
             f"{self.path}: a manifest run is gated per split and needs {tables} tables, "
-            'e.g. [gate.heldout] "quote_verbatim" = {min = 1.0}.'
+            'e.g. [gate.heldout] "quote_verbatim" = {min = 1.0}.',
+            zh=f'{self.path}：按清单运行时按划分把关，需要 {tables} 表，如 [gate.heldout] "quote_verbatim" = {{min = 1.0}}。',
         )
 
 
@@ -150,19 +152,32 @@ def load_thresholds(path: Path) -> Thresholds:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"thresholds file {name} does not exist; check --thresholds.") from None
+        raise InputError(
+            f"thresholds file {name} does not exist; check --thresholds.",
+            zh=f"阈值文件 {name} 不存在；请检查 --thresholds。",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read thresholds file {name} ({exc}).") from None
+        raise InputError(
+            f"cannot read thresholds file {name} ({exc}).", zh=f"无法读取阈值文件 {name}（{exc}）。"
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{name}: not valid TOML ({exc}).") from None
+        raise InputError(
+            f"{name}: not valid TOML ({exc}).", zh=f"{name}：不是有效的 TOML（{exc}）。"
+        ) from None
     gate = data.get("gate")
     if not isinstance(gate, dict) or not gate:
-        raise InputError(f'{name}: needs a [gate] table, e.g. [gate] "recall@1" = {{min = 0.90}}.')
+        raise InputError(
+            f'{name}: needs a [gate] table, e.g. [gate] "recall@1" = {{min = 0.90}}.',
+            zh=f'{name}：需要 [gate] 表，如 [gate] "recall@1" = {{min = 0.90}}。',
+        )
     out = Thresholds(Path(path))
     for key, spec in gate.items():
         if key in SPLITS:
             if not isinstance(spec, dict):
-                raise InputError(f"{name}: [gate.{key}] must be a table of metrics.")
+                raise InputError(
+                    f"{name}: [gate.{key}] must be a table of metrics.",
+                    zh=f"{name}：[gate.{key}] 必须是指标表。",
+                )
             for metric, inner in spec.items():
                 _add(out, name, key, metric, inner)
         else:
@@ -180,7 +195,11 @@ def _add(out: Thresholds, name: str, scope: str, metric: str, spec: Any) -> None
                 f" (or a split table: {', '.join(f'[gate.{s}]' for s in SPLITS)})."
                 if not scope
                 else "."
-            )
+            ),
+            zh=f"{name}：{table} 中有未知指标 '{metric}'；请用以下之一：{', '.join(METRICS)}"
+            + (
+                f"（或划分表：{', '.join(f'[gate.{s}]' for s in SPLITS)}）。" if not scope else "。"
+            ),
         )
     specs = spec if isinstance(spec, list) and spec else [spec]
     for one in specs:
@@ -195,13 +214,15 @@ def _threshold(name: str, table: str, scope: str, metric: str, spec: Any) -> Thr
     ):
         raise InputError(
             f"{name}: {table} '{metric}' must be a table with min and/or max (and optionally "
-            f'status = "gate" or "target"), e.g. {{min = 0.9}}; got {spec!r}.'
+            f'status = "gate" or "target"), e.g. {{min = 0.9}}; got {spec!r}.',
+            zh=f'{name}：{table} \'{metric}\' 必须是含 min 和/或 max 的表（可另加 status = "gate" 或 "target"），如 {{min = 0.9}}；而不是 {spec!r}。',
         )
     status = spec.get("status", "gate")
     if status not in STATUSES:
         raise InputError(
             f"{name}: {table} '{metric}' status must be \"gate\" (fails the run) or "
-            f'"target" (reported only), got {status!r}.'
+            f'"target" (reported only), got {status!r}.',
+            zh=f'{name}：{table} \'{metric}\' 的 status 必须是 "gate"（不达标则运行失败）或 "target"（只报告），而不是 {status!r}。',
         )
     bounds: dict[str, float] = {}
     for key in ("min", "max"):
@@ -209,7 +230,10 @@ def _threshold(name: str, table: str, scope: str, metric: str, spec: Any) -> Thr
             continue
         value = spec[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"{name}: {table} '{metric}' {key} must be a number, got {value!r}.")
+            raise InputError(
+                f"{name}: {table} '{metric}' {key} must be a number, got {value!r}.",
+                zh=f"{name}：{table} '{metric}' 的 {key} 必须是数字，而不是 {value!r}。",
+            )
         bounds[key] = float(value)
     return Threshold(metric, bounds.get("min"), bounds.get("max"), status, scope)
 

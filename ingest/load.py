@@ -186,7 +186,10 @@ def _docx_text(data: bytes, name: str) -> tuple[str, str]:
     try:
         import docx  # python-docx; imported here so text files never pay for it
     except ImportError as exc:  # pragma: no cover - dependency of the package
-        raise DocumentError(f"{name}: python-docx is not installed; reinstall speechqa.") from exc
+        raise DocumentError(
+            f"{name}: python-docx is not installed; reinstall speechqa.",
+            zh=f"{name}：没有安装 python-docx；请重新安装 speechqa。",
+        ) from exc
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -258,10 +261,14 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+_KIND_ZH = {"a named pipe (FIFO)": "命名管道（FIFO）", "a device": "设备", "a socket": "套接字"}
+
+
 def _not_regular(path: Path, what: str) -> DocumentError:
+    what_zh = _KIND_ZH.get(what, "特殊文件")
     return DocumentError(
         f"{path}: is {what}, not a regular file; give a saved .txt, .md or .docx file.",
-        zh=f"{path}：是{what}，不是普通文件；请给出保存好的 .txt、.md 或 .docx 文件。",
+        zh=f"{path}：是{what_zh}，不是普通文件；请给出保存好的 .txt、.md 或 .docx 文件。",
     )
 
 
@@ -272,13 +279,19 @@ def load_path(path: Path, max_bytes: int) -> LoadedDocument:
     try:
         st = path.stat()  # follows symlinks: a .txt link to /dev/zero is a device
     except FileNotFoundError:
-        raise DocumentError(f"{path}: no such file; check the path.") from None
+        raise DocumentError(
+            f"{path}: no such file; check the path.", zh=f"{path}：文件不存在；请检查路径。"
+        ) from None
     except OSError as exc:
         raise DocumentError(
-            f"{path}: cannot be read ({exc.strerror}); check its permissions."
+            f"{path}: cannot be read ({exc.strerror}); check its permissions.",
+            zh=f"{path}：无法读取（{exc.strerror}）；请检查它的权限。",
         ) from None
     if stat.S_ISDIR(st.st_mode):
-        raise DocumentError(f"{path}: is a folder; give the speech files inside it.")
+        raise DocumentError(
+            f"{path}: is a folder; give the speech files inside it.",
+            zh=f"{path}：是文件夹；请给出其中的讲话稿文件。",
+        )
     if not stat.S_ISREG(st.st_mode):
         raise _not_regular(path, _kind(st.st_mode))
     real = os.path.realpath(path)
@@ -292,7 +305,8 @@ def load_path(path: Path, max_bytes: int) -> LoadedDocument:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise DocumentError(
-            f"{path}: cannot be read ({exc.strerror}); check its permissions."
+            f"{path}: cannot be read ({exc.strerror}); check its permissions.",
+            zh=f"{path}：无法读取（{exc.strerror}）；请检查它的权限。",
         ) from None
     with os.fdopen(fd, "rb") as fh:
         mode = os.fstat(fh.fileno()).st_mode
@@ -302,7 +316,8 @@ def load_path(path: Path, max_bytes: int) -> LoadedDocument:
             data = fh.read(max_bytes + 1)
         except OSError as exc:
             raise DocumentError(
-                f"{path}: cannot be read ({exc.strerror}); check its permissions."
+                f"{path}: cannot be read ({exc.strerror}); check its permissions.",
+                zh=f"{path}：无法读取（{exc.strerror}）；请检查它的权限。",
             ) from None
     if len(data) > max_bytes:
         raise _too_big(path, None, max_bytes)
@@ -311,7 +326,10 @@ def load_path(path: Path, max_bytes: int) -> LoadedDocument:
 
 def _too_big(path: Path, size: int | None, max_bytes: int) -> DocumentError:
     have = f"{size / 1e6:.1f} MB is" if size is not None else "it is"
+    have_zh = f"大小 {size / 1e6:.1f} MB，" if size is not None else ""
     return DocumentError(
         f"{path}: {have} over the {max_bytes / 1e6:g} MB limit; "
-        "split the file or raise SPEECHQA_MAX_FILE_MB."
+        "split the file or raise SPEECHQA_MAX_FILE_MB.",
+        zh=f"{path}：{have_zh}超过了 {max_bytes / 1e6:g} MB 的上限；"
+        "请拆分文件，或调大 SPEECHQA_MAX_FILE_MB。",
     )

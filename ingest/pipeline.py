@@ -68,7 +68,8 @@ def ingest_loaded(
     if dup:
         names = [d.source for d, p in zip(docs, parsed, strict=True) if p.doc_id == dup]
         raise DocumentError(
-            f"{names[1]}: has the same document id '{dup}' as {names[0]}; rename one file."
+            f"{names[1]}: has the same document id '{dup}' as {names[0]}; rename one file.",
+            zh=f"{names[1]}：与 {names[0]} 的文档编号同为 '{dup}'；请给其中一个文件改名。",
         )
     total = sum(len(p.chunks()) for p in parsed)
     done = 0
@@ -121,6 +122,8 @@ def ingest_upload(index: Index, data: bytes, name: str, max_bytes: int) -> Inges
     """Ingest one uploaded file (the web chat's path)."""
     if len(data) > max_bytes:
         raise DocumentError(
-            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; split the file."
+            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; split the file.",
+            zh=f"{name}：大小 {len(data) / 1e6:.1f} MB，超过了 {max_bytes / 1e6:.0f} MB 的上限；"
+            "请拆分文件。",
         )
     return ingest_loaded(index, [load_bytes(data, name)])

@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
@@ -50,6 +50,35 @@ from .parse import Chunk, ParsedDocument, parse
 SCHEMA_VERSION = "1"
 # Chroma needs a vector for every record; document records are never searched.
 _NO_VECTOR = [1.0]
+
+
+class SearchStore(Protocol):
+    """What answering (``rag/``) reads from the index: the documents with their stored
+    BM25 tokens, the dense search over chunks and the chunks' vectors, and the
+    generation stamp that says when another process changed them. :class:`Index`
+    implements it over Chroma's public collection API; ``rag/`` depends on this
+    interface only, never on Chroma."""
+
+    @property
+    def embeddings(self) -> SpeechEmbeddings: ...
+
+    def generation(self) -> str: ...
+
+    def documents(self) -> list[DocRecord]: ...
+
+    def load_with_tokens(
+        self, doc_ids: Iterable[str] | None = None
+    ) -> tuple[list[ParsedDocument], dict[str, list[list[str]]]]: ...
+
+    def dense(
+        self,
+        query_vector: list[float],
+        k: int,
+        doc_ids: list[str] | None = None,
+        level: str | None = None,
+    ) -> list[tuple[str, float]]: ...
+
+    def vectors_of(self, ids: list[str]) -> dict[str, list[float]]: ...
 
 
 @dataclass(frozen=True)
@@ -122,7 +151,9 @@ def make_client(settings: Settings) -> Any:
         except Exception as exc:
             raise StoreError(
                 f"cannot reach the Chroma server at {mask_url(settings.chroma_url)} ({type(exc).__name__}); "
-                "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL."
+                "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL.",
+                zh=f"无法连接 Chroma 服务器 {mask_url(settings.chroma_url)}（{type(exc).__name__}）；"
+                "请用 'chroma run --path 数据目录 --port 端口' 启动它，或取消 SPEECHQA_CHROMA_URL。",
             ) from None
     path = Path(settings.store).expanduser() / "chroma"
     try:
@@ -131,7 +162,9 @@ def make_client(settings: Settings) -> Any:
     except Exception as exc:
         raise StoreError(
             f"cannot open the index in {path} ({type(exc).__name__}: {exc}); "
-            "check the folder's permissions or choose another with --store."
+            "check the folder's permissions or choose another with --store.",
+            zh=f"无法打开 {path} 中的索引（{type(exc).__name__}: {exc}）；"
+            "请检查该目录的权限，或用 --store 另选目录。",
         ) from None
 
 
@@ -217,22 +250,37 @@ class Index:
                 metadata=meta,
                 configuration={"hnsw": {"space": "cosine"}},
             )
+            # The same collection through chromadb's public API (the LangChain store
+            # above stays for LangChain users: index.vectors.similarity_search).
+            self._chunks = self.client.get_collection(
+                name=f"sq-chunks-{key}", embedding_function=None
+            )
         except Exception as exc:
             raise StoreError(
                 f"cannot open the Chroma collections ({type(exc).__name__}: {exc}); "
-                "check --store / SPEECHQA_CHROMA_URL."
+                "check --store / SPEECHQA_CHROMA_URL.",
+                zh=f"无法打开 Chroma 集合（{type(exc).__name__}: {exc}）；"
+                "请检查 --store / SPEECHQA_CHROMA_URL。",
             ) from None
-        have = self.vectors._collection.metadata or {}
+        have = self._chunks.metadata or {}
         if have.get("model") != meta["model"] or have.get("dimension") != meta["dimension"]:
             raise EmbedderMismatchError(
                 f"collection sq-chunks-{key} was built with {have.get('model')} "
                 f"({have.get('dimension')} dims), not {meta['model']} ({meta['dimension']} dims); "
-                "re-ingest into another --store."
+                "re-ingest into another --store.",
+                zh=f"集合 sq-chunks-{key} 是用 {have.get('model')}（{have.get('dimension')} 维）"
+                f"建的，不是 {meta['model']}（{meta['dimension']} 维）；请导入到另一个 --store。",
             )
 
     @property
     def chunks_collection(self) -> Any:
-        return self.vectors._collection
+        """The chunk collection (chromadb's ``Collection``)."""
+        return self._chunks
+
+    @_store_call
+    def chunk_count(self) -> int:
+        """Chunks stored, current or not."""
+        return int(self._chunks.count())
 
     # ---- documents -------------------------------------------------------
     def _records(self, ids: list[str] | None, include: list[str]) -> dict[str, list[Any]]:
@@ -295,11 +343,7 @@ class Index:
         if wanted:
             missing = sorted(set(wanted) - set(got["ids"]))
             if missing:
-                known = ", ".join(self._records(None, [])["ids"]) or "none"
-                raise UnknownDocumentError(
-                    f"document '{missing[0]}' is not in the index (have: {known}); "
-                    "see 'speechqa docs' or ingest it first."
-                )
+                raise UnknownDocumentError.of(missing[0], self._records(None, [])["ids"])
         rows = sorted(
             zip(got["ids"], got["metadatas"], got["documents"], strict=True),
             key=lambda row: str((row[1] or {}).get("ingested_at", "")),

@@ -387,12 +387,16 @@ class Model:
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError(
                 f"answerability model {where} is not valid ({exc}); retrain it with "
-                "'speechqa train-answerability' or unset SPEECHQA_ANSWER_MODEL_FILE."
+                "'speechqa train-answerability' or unset SPEECHQA_ANSWER_MODEL_FILE.",
+                zh=f"可答性模型 {where} 无效（{exc}）；请用 'speechqa train-answerability' "
+                "重新训练，或取消 SPEECHQA_ANSWER_MODEL_FILE。",
             ) from None
         if not 0 <= model.refuse_below <= model.answer_above <= 1:
             raise ConfigError(
                 f"answerability model {where}: thresholds must satisfy 0 ≤ refuse_below ≤ "
-                "answer_above ≤ 1; retrain it with 'speechqa train-answerability'."
+                "answer_above ≤ 1; retrain it with 'speechqa train-answerability'.",
+                zh=f"可答性模型 {where}：阈值须满足 0 ≤ refuse_below ≤ answer_above ≤ 1；"
+                "请用 'speechqa train-answerability' 重新训练。",
             )
         return model
 
@@ -419,8 +423,14 @@ def load_model(path: Path | None = None) -> Model:
         data = json.loads(where.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(
-            f"answerability model {where} does not exist; check SPEECHQA_ANSWER_MODEL_FILE."
+            f"answerability model {where} does not exist; check SPEECHQA_ANSWER_MODEL_FILE.",
+            zh=f"可答性模型 {where} 不存在；请检查 SPEECHQA_ANSWER_MODEL_FILE。",
         ) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"cannot read answerability model {where} ({exc}).") from None
+        raise ConfigError(
+            f"cannot read answerability model {where} ({exc}); check the file or unset "
+            "SPEECHQA_ANSWER_MODEL_FILE.",
+            zh=f"无法读取可答性模型 {where}（{exc}）；请检查该文件，或取消 "
+            "SPEECHQA_ANSWER_MODEL_FILE。",
+        ) from None
     return Model.from_json(data, str(where))

@@ -89,10 +89,18 @@ def cmd_quote(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from speechqa.errors import SpeechQAError
     from speechqa.factory import build_assistant
+    from speechqa.lang import current_lang, say
 
+    lang = current_lang()
     assistant = build_assistant(_settings(args))
     history: list[str] = []
-    print("讲话问答（输入问题，回车提问；空行或 Ctrl-D 退出）")
+    print(
+        say(
+            "讲话问答（输入问题，回车提问；空行或 Ctrl-D 退出）",
+            "speechqa chat (type a question and press Enter; an empty line or Ctrl-D quits)",
+            lang,
+        )
+    )
     while True:
         try:
             question = input("问> ").strip()
@@ -105,7 +113,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 if event.kind == "final" and event.answer is not None:
                     print(render(event.answer) + "\n")
         except SpeechQAError as exc:
-            print(f"错误：{exc}")
+            print(say(f"错误：{exc.message(lang)}", f"error: {exc.message(lang)}", lang))
             continue
         history.append(question)
     return 0

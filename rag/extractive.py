@@ -14,25 +14,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.parse import Paragraph
-from ingest.store import Index
-from speechqa.settings import AnswerSettings
+from ingest.store import SearchStore
+from speechqa.settings import AnswerSettings, DenseScale, ScoringSettings
 from speechqa.text import char_ngrams, content_words, fold, split_sentences
 
 from .compose import Composer
 from .corpus import Corpus
 from .retrieve import Retrieval
 
-# Cosines of e5 sit in a narrow band; this maps the useful part of it to 0..1.
-DENSE_FLOOR, DENSE_CEIL = 0.80, 0.95
 PARAGRAPHS_CONSIDERED = 3
 _ASKS_NUMBER = re.compile(r"(几|多少|数量|次数|人数|哪一年|哪年|何时|什么时候|多久|多长)")
-_HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?[次个项人起年条名方面件]")
+# A count with its measure word: 3次, 十余项, 两个方面 (方面 as a whole word, not 方 or 面).
+_HAS_NUMBER = re.compile(
+    r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?(?:方面|[次个项人起年条名件])"
+)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 
 
-def dense_norm(sim: float) -> float:
-    return min(1.0, max(0.0, (sim - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR)))
+def dense_norm(sim: float, scale: DenseScale) -> float:
+    """A cosine mapped onto 0..1 through its embedder's band (settings.scoring)."""
+    return min(1.0, max(0.0, (sim - scale.floor) / (scale.ceil - scale.floor)))
 
 
 @dataclass
@@ -72,10 +74,18 @@ class Coverage:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, corpus: Corpus, index: Index, cfg: AnswerSettings) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        index: SearchStore,
+        cfg: AnswerSettings,
+        scoring: ScoringSettings | None = None,
+    ) -> None:
         self.corpus = corpus
         self.index = index
         self.cfg = cfg
+        self.scoring = scoring or ScoringSettings()
+        self.scale = self.scoring.scale_for(index.embeddings.model_name)
         self._covers: dict[str, Coverage] = {}
         self.values: list[tuple[int, int]] = []  # spans of the asked values, last answer
 
@@ -112,10 +122,15 @@ class ExtractiveAnswerer:
             vec = vectors.get(cid) if cid else None
             sent.dense = float(np.dot(q, np.asarray(vec, dtype=np.float32))) if vec else 0.0
             sent.coverage = cov(sent.text)
-            prior = 0.08 / (1 + rank[(sent.paragraph.doc_id, sent.paragraph.n)])
-            sent.score = 0.6 * sent.coverage + 0.4 * dense_norm(sent.dense) + prior
+            w = self.scoring
+            prior = w.rank_prior / (1 + rank[(sent.paragraph.doc_id, sent.paragraph.n)])
+            sent.score = (
+                w.coverage_weight * sent.coverage
+                + w.dense_weight * dense_norm(sent.dense, self.scale)
+                + prior
+            )
             if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(sent.text):
-                sent.score += 0.1
+                sent.score += w.number_bonus
         return sentences
 
     def answer(self, question: str, retrieval: Retrieval, doc_id: str) -> tuple[str, set[int]]:

@@ -81,27 +81,51 @@ def classify(exc: BaseException) -> LLMError:
     kind = type(exc).__name__
     if status in (401, 403):
         return LLMError(
-            f"大模型服务拒绝了 API 密钥（HTTP {status}），请检查 SPEECHQA_LLM_API_KEY。"
+            f"the LLM endpoint rejected the API key (HTTP {status}); check SPEECHQA_LLM_API_KEY.",
+            zh=f"大模型服务拒绝了 API 密钥（HTTP {status}），请检查 SPEECHQA_LLM_API_KEY。",
         )
     if status == 404:
-        return LLMError("大模型服务找不到该模型（HTTP 404），请检查 SPEECHQA_LLM_MODEL。")
+        return LLMError(
+            "the LLM endpoint does not know the model (HTTP 404); check SPEECHQA_LLM_MODEL.",
+            zh="大模型服务找不到该模型（HTTP 404），请检查 SPEECHQA_LLM_MODEL。",
+        )
     if status == 429:
-        return LLMError("大模型服务限流（HTTP 429），请稍后再试。", retryable=True)
+        return LLMError(
+            "the LLM endpoint is rate-limiting (HTTP 429); try again later.",
+            zh="大模型服务限流（HTTP 429），请稍后再试。",
+            retryable=True,
+        )
     if isinstance(status, int) and status >= 500:
-        return LLMError(f"大模型服务出错（HTTP {status}）。", retryable=True)
+        return LLMError(
+            f"the LLM endpoint failed (HTTP {status}); try again later.",
+            zh=f"大模型服务出错（HTTP {status}）。",
+            retryable=True,
+        )
     if "Timeout" in kind or isinstance(exc, TimeoutError):
         return LLMError(
-            "大模型服务响应超时，请检查 SPEECHQA_LLM_BASE_URL 或调大 SPEECHQA_LLM_TIMEOUT_S。",
+            "the LLM endpoint timed out; check SPEECHQA_LLM_BASE_URL or raise "
+            "SPEECHQA_LLM_TIMEOUT_S.",
+            zh="大模型服务响应超时，请检查 SPEECHQA_LLM_BASE_URL 或调大 SPEECHQA_LLM_TIMEOUT_S。",
             retryable=True,
         )
     if "Connection" in kind or isinstance(exc, ConnectionError):
         return LLMError(
-            "无法连接大模型服务（或连接中断），请检查 SPEECHQA_LLM_BASE_URL 并确认服务已启动。",
+            "cannot reach the LLM endpoint (or the connection dropped); check "
+            "SPEECHQA_LLM_BASE_URL and that the service is running.",
+            zh="无法连接大模型服务（或连接中断），请检查 SPEECHQA_LLM_BASE_URL 并确认服务已启动。",
             retryable=True,
         )
     if isinstance(status, int):
-        return LLMError(f"大模型服务返回 HTTP {status}。")
-    return LLMError(f"大模型服务的响应无法解析（{kind}）。", retryable=True)
+        return LLMError(
+            f"the LLM endpoint answered HTTP {status}; check its address and model.",
+            zh=f"大模型服务返回 HTTP {status}。",
+        )
+    return LLMError(
+        f"the LLM endpoint's response cannot be parsed ({kind}); check that it is "
+        "OpenAI-compatible.",
+        zh=f"大模型服务的响应无法解析（{kind}）。",
+        retryable=True,
+    )
 
 
 def cited_numbers(text: str) -> set[int]:
@@ -121,7 +145,9 @@ def is_refusal(text: str, allowed: set[int]) -> bool:
 
 def _deadline_error(cfg: LLMSettings) -> LLMError:
     return LLMError(
-        f"大模型服务在 {cfg.deadline_s:g} 秒内没有给出完整回答（可调大 SPEECHQA_LLM_DEADLINE_S）。"
+        f"the LLM endpoint gave no complete answer within {cfg.deadline_s:g} s; raise "
+        "SPEECHQA_LLM_DEADLINE_S if it is just slow.",
+        zh=f"大模型服务在 {cfg.deadline_s:g} 秒内没有给出完整回答（可调大 SPEECHQA_LLM_DEADLINE_S）。",
     )
 
 
@@ -186,18 +212,24 @@ class LLMAnswerer:
                 got = True
                 yield text
         if not got:
-            raise LLMError("大模型返回了空回答。", retryable=True)
+            raise LLMError(
+                "the LLM returned an empty answer; try again.",
+                zh="大模型返回了空回答。",
+                retryable=True,
+            )
         if finish not in ("stop", "end_turn"):
             # At temperature 0 a retry of an answer cut by the length limit is cut again.
             raise LLMError(
-                f"大模型回答被截断（finish_reason={finish}）。", retryable=finish != "length"
+                f"the LLM's answer was cut off (finish_reason={finish}); ask a narrower question.",
+                zh=f"大模型回答被截断（finish_reason={finish}）。",
+                retryable=finish != "length",
             )
 
     def stream(self, question: str, context: Context) -> Iterator[str]:
         """Yield the answer's text deltas; the last attempt's text is the answer.
 
-        A retry restarts the answer: the caller is told by an empty string delta
-        with ``restart`` semantics (see :meth:`attempts`).
+        A retry restarts the answer: before it, :data:`RESTART` is yielded and the
+        caller drops the text it has so far.
         """
         messages: list[BaseMessage] = [
             SystemMessage(SYSTEM_PROMPT),
@@ -215,7 +247,10 @@ class LLMAnswerer:
                     text, context.allowed
                 ):
                     raise LLMUncheckedError(
-                        "大模型的回答没有引用所给段落的 [¶n]，无法核对。", retryable=True
+                        "the LLM's answer cites no paragraph [¶n] it was given, so it cannot "
+                        "be checked.",
+                        zh="大模型的回答没有引用所给段落的 [¶n]，无法核对。",
+                        retryable=True,
                     )
                 return
             except Exception as exc:

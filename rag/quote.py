@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.parse import ParsedDocument
+from speechqa.settings import DenseScale, ScoringSettings
 from speechqa.text import content_words, fold, split_sentences
 
 from .constants import paste_quote
@@ -231,12 +232,20 @@ def contains(text: str, terms: list[str]) -> bool:
 
 
 def find_quotes(
-    topic: str, doc: ParsedDocument, retrieval: Retrieval, coverage: Coverage, limit: int = 5
+    topic: str,
+    doc: ParsedDocument,
+    retrieval: Retrieval,
+    coverage: Coverage,
+    limit: int = 5,
+    scoring: ScoringSettings | None = None,
+    scale: DenseScale | None = None,
 ) -> tuple[list[QuoteHit], list[QuoteHit]]:
     """The sentences that contain the topic term, best first (from the whole document:
     retrieval only orders them), and apart from them the retrieved sentences closest
     to the topic that do not contain it."""
     terms = quote_terms(topic, doc)
+    w = scoring or ScoringSettings()
+    scale = scale or w.dense_scale["default"]
     dense = {h.n: h.dense for h in retrieval.hits if h.doc_id == doc.doc_id}
     rank = {n: r for r, n in enumerate(dense)}
     quotes: list[QuoteHit] = []
@@ -248,8 +257,10 @@ def find_quotes(
             has_term = contains(text, terms)
             if not has_term and p.n not in dense:
                 continue
-            score = 0.7 * coverage(text) + 0.3 * dense_norm(dense.get(p.n, 0.0))
-            score += 0.05 / (1 + rank[p.n]) if p.n in rank else 0.0
+            score = w.quote_coverage_weight * coverage(text) + w.quote_dense_weight * dense_norm(
+                dense.get(p.n, 0.0), scale
+            )
+            score += w.quote_rank_prior / (1 + rank[p.n]) if p.n in rank else 0.0
             hit = QuoteHit(
                 doc_id=doc.doc_id,
                 paragraph=p.n,

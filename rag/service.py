@@ -18,10 +18,10 @@ from speechqa.errors import (
     EmptyIndexError,
     InputError,
     LLMError,
+    LLMNotConfiguredError,
     LLMUncheckedError,
     UnknownDocumentError,
 )
-from speechqa.factory import LLM_NOT_CONFIGURED
 from speechqa.settings import AnswerMode, Settings
 
 from . import followup
@@ -102,14 +102,14 @@ class Assistant:
     def _doc_filter(self, doc: str | None) -> list[str] | None:
         corpus = self.corpus
         if not corpus.docs:
-            raise EmptyIndexError("the index is empty; run 'speechqa ingest' first.")
+            raise EmptyIndexError(
+                "the index is empty; run 'speechqa ingest' first.",
+                zh="索引是空的；请先运行 'speechqa ingest' 导入讲话稿。",
+            )
         if doc is None:
             return None
         if doc not in corpus.docs:
-            known = ", ".join(corpus.docs) or "none"
-            raise UnknownDocumentError(
-                f"document '{doc}' is not in the index (have: {known}); see 'speechqa docs'."
-            )
+            raise UnknownDocumentError.of(doc, corpus.docs)
         return [doc]
 
     # ---- parts -------------------------------------------------------------
@@ -123,8 +123,14 @@ class Assistant:
         question = question.strip()
         if not question:
             if what == "topic":
-                raise ConfigError("the topic is empty; give a word or phrase to quote.")
-            raise ConfigError("the question is empty; type a question about the speech.")
+                raise ConfigError(
+                    "the topic is empty; give a word or phrase to quote.",
+                    zh="主题词是空的；请给出要摘引的词语。",
+                )
+            raise ConfigError(
+                "the question is empty; type a question about the speech.",
+                zh="问题是空的；请输入关于讲话的问题。",
+            )
         cap = self.settings.answer.max_question_chars
         if len(question) > cap:
             noun, zh = ("topic", "主题词") if what == "topic" else ("question", "问题")
@@ -195,7 +201,7 @@ class Assistant:
         question = self.check_question(question)
         self.sync()
         if mode == "llm" and self.chat_model is None:
-            raise ConfigError(LLM_NOT_CONFIGURED)
+            raise LLMNotConfiguredError()
         # One deadline for everything the LLM does for this answer (condense and answer).
         llm = LLMAnswerer(self.chat_model, self.settings.llm) if mode == "llm" else None
         standalone = self.standalone(question, history, mode, llm)
@@ -216,7 +222,9 @@ class Assistant:
             mode=mode,
             standalone_question=standalone if standalone != question else None,
         )
-        extractive = ExtractiveAnswerer(self.corpus, self.index, self.settings.answer)
+        extractive = ExtractiveAnswerer(
+            self.corpus, self.index, self.settings.answer, self.settings.scoring
+        )
         cfg = self.settings.answer
         answer.confidence = load_model(cfg.model_file).confidence(
             features(standalone, retrieval, self.corpus, doc_id)
@@ -242,13 +250,13 @@ class Assistant:
             except LLMUncheckedError as err:
                 # The service answered: it is not failing, its answer is unusable.
                 self.llm_state = "ready"
-                answer.notice = LLM_UNCHECKED_NOTICE.format(reason=str(err))
+                answer.notice = LLM_UNCHECKED_NOTICE.format(reason=err.chinese)
                 answer.mode = "extractive"
                 text = ""
                 yield Event("restart")
             except LLMError as err:
                 self.llm_state = "failing"
-                answer.notice = LLM_FALLBACK_NOTICE.format(reason=str(err))
+                answer.notice = LLM_FALLBACK_NOTICE.format(reason=err.chinese)
                 answer.mode = "extractive"
                 text = ""
                 yield Event("restart")
@@ -309,7 +317,9 @@ class Assistant:
         )
         document = self.corpus.docs[doc_id]
         coverage = Coverage(topic, self.corpus)
-        quotes, related = find_quotes(topic, document, retrieval, coverage, limit)
+        scoring = self.settings.scoring
+        scale = scoring.scale_for(self.index.embeddings.model_name)
+        quotes, related = find_quotes(topic, document, retrieval, coverage, limit, scoring, scale)
         concord = [c for c in (concordance(document, t) for t in terms_of(topic)) if c.count]
         return QuoteResult(
             topic,

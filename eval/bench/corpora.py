@@ -133,7 +133,8 @@ def originals() -> tuple[SyntheticDoc, ...]:
         if slugify(loaded.source) != d.doc_id:
             raise InputError(
                 f"eval/corpus/manifest.toml: document id '{d.doc_id}' is not the slug of its "
-                f"file name {d.path.name} ('{slugify(loaded.source)}'); rename one of them."
+                f"file name {d.path.name} ('{slugify(loaded.source)}'); rename one of them.",
+                zh=f"eval/corpus/manifest.toml：文档编号 '{d.doc_id}' 不是其文件名 {d.path.name} 的 slug（'{slugify(loaded.source)}'）；请改其中之一。",
             )
         n = len(prepare(loaded).paragraphs)
         out.append(SyntheticDoc(d.doc_id, loaded.text, tuple(range(1, n + 1)), d.doc_id, loaded))

@@ -55,17 +55,24 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise InputError(
             f"the development corpus manifest {path} is missing; run the benchmark "
-            "from a source checkout of speechqa."
+            "from a source checkout of speechqa.",
+            zh=f"缺少开发语料清单 {path}；请在 speechqa 的源码目录中运行基准测试。",
         ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: not valid TOML ({exc}); fix the manifest.") from None
+        raise InputError(
+            f"{path}: not valid TOML ({exc}); fix the manifest.",
+            zh=f"{path}：不是有效的 TOML（{exc}）；请改正清单。",
+        ) from None
     return data
 
 
 def _split(entry: dict[str, Any], where: str) -> str:
     split = entry.get("split")
     if split not in SPLITS:
-        raise InputError(f"{where}: split '{split}' is not one of {', '.join(SPLITS)}.")
+        raise InputError(
+            f"{where}: split '{split}' is not one of {', '.join(SPLITS)}.",
+            zh=f"{where}：划分 '{split}' 不是 {', '.join(SPLITS)} 之一。",
+        )
     return str(split)
 
 
@@ -82,7 +89,10 @@ def documents(manifest: Path = MANIFEST) -> tuple[DevDocument, ...]:
             )
         )
     if not out:
-        raise InputError(f"{manifest}: lists no [[document]]; the benchmark needs at least one.")
+        raise InputError(
+            f"{manifest}: lists no [[document]]; the benchmark needs at least one.",
+            zh=f"{manifest}：没有列出任何 [[document]]；基准测试至少需要一篇。",
+        )
     return tuple(out)
 
 
@@ -95,7 +105,8 @@ def _gold(raw: Any, doc: str, where: str) -> frozenset[tuple[str, int]]:
         doc_id, _, n = str(item).rpartition(":")
         if not doc_id or not n.isdigit():
             raise InputError(
-                f"{where}: gold '{item}' is neither a paragraph number nor 'doc_id:n'."
+                f"{where}: gold '{item}' is neither a paragraph number nor 'doc_id:n'.",
+                zh=f"{where}：标准答案 '{item}' 既不是段落号，也不是 'doc_id:n'。",
             )
         out.add((doc_id, int(n)))
     return frozenset(out)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import threading
@@ -23,6 +22,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from eval.metrics import percentile
 
 # Client-side HTTP timeout: httpx's 5 s default turns a busy queue into errors that
 # are the load client's, not the server's.
@@ -170,11 +171,9 @@ def ask(url: str, question: str, session: Any = None) -> Timed:
 
 
 def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    if len(values) == 1:
-        return values[0]
-    return float(statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1])
+    """:func:`eval.metrics.percentile`, NaN when there are no values (a figure of load.json)."""
+    value = percentile(values, q)
+    return float("nan") if value is None else value
 
 
 @dataclass

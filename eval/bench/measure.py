@@ -330,10 +330,16 @@ def run_bench(
     say = log or (lambda m: sys.stderr.write(f"[bench] {m}\n"))
     sizes = sorted(set(sizes))
     if not sizes or sizes[0] < 1:
-        raise InputError("--sizes needs positive document counts, e.g. --sizes 1,10,100.")
+        raise InputError(
+            "--sizes needs positive document counts, e.g. --sizes 1,10,100.",
+            zh="--sizes 需要正的文档数，如 --sizes 1,10,100。",
+        )
     unknown = sorted(set(skip) - set(PARTS))
     if unknown:
-        raise InputError(f"--skip got '{unknown[0]}'; choose from {', '.join(PARTS)}.")
+        raise InputError(
+            f"--skip got '{unknown[0]}'; choose from {', '.join(PARTS)}.",
+            zh=f"--skip 收到 '{unknown[0]}'；请从 {', '.join(PARTS)} 中选。",
+        )
     out.mkdir(parents=True, exist_ok=True)
     profiles = out / "profiles"
     started = time.perf_counter()

@@ -171,7 +171,7 @@ def run(cfg: WorkerConfig) -> dict[str, Any]:
         if r < ingest_runs - 1:
             del index
     assert index is not None and settings is not None
-    chunks = int(index.chunks_collection.count())
+    chunks = index.chunk_count()
     median_ingest = sorted(ingest_s)[len(ingest_s) // 2]
     median_embed = sorted(embed_s)[len(embed_s) // 2]
     embedded = bench.real_texts + bench.seeded_texts

@@ -12,13 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+from eval.metrics import percentile
 
 
 def summary(prefix: str, values: list[float], unit: str) -> dict[str, float | None]:

@@ -57,7 +57,7 @@ def first(
 
 def test_the_first_run_ingests_the_documents_and_passes_its_gate(first: Run) -> None:
     assert first.proc.returncode == 0, first.proc.stdout + first.proc.stderr
-    assert f"导入清单中的 2 篇文档（{SAFETY}、{RIVER}）" in first.proc.stderr
+    assert f"ingested the manifest's documents (2: {SAFETY}, {RIVER})" in first.proc.stderr
     summary = first.json("summary.json")
     assert summary["counts"]["questions"] == QUESTIONS
     assert summary["gate"]["passed"] is True
@@ -203,7 +203,7 @@ def test_a_changed_document_is_ingested_again_and_a_missed_gate_exits_1(
     strict = write_thresholds('[gate.heldout]\n"recall@1" = {min = 1.01}\n')
     run = run_eval(store, tmp_path / "out", "--manifest", corpus, "--thresholds", strict)
     assert run.proc.returncode == 1, run.proc.stdout + run.proc.stderr
-    assert f"导入清单中的 1 篇文档（{RIVER}）" in run.proc.stderr
+    assert f"ingested the manifest's documents (1: {RIVER})" in run.proc.stderr
     assert re.search(r"^recall@1\s+heldout\s.*未通过 [\d.]+ < 1.01$", run.proc.stdout, re.M)
     assert run.proc.stdout.rstrip().endswith("门槛：未通过")
     assert run.json("summary.json")["gate"]["passed"] is False
@@ -214,7 +214,7 @@ def test_check_reports_every_problem_of_the_question_sets(tmp_path: Path) -> Non
     clean = write_corpus(tmp_path / "clean")
     proc = helpers.run_cli("eval", "--manifest", clean, "--check", env=env)
     assert proc.returncode == 0, proc.stderr
-    assert "2 篇文档，2 个问题集，检查通过" in proc.stdout
+    assert "documents 2, question sets 2, all checks passed" in proc.stdout
     sets = {name: (split, [dict(q) for q in rows]) for name, (split, rows) in CORPUS_SETS.items()}
     sets["tuning.jsonl"][1][0]["answer_keys"] = ["1300处"]
     sets["heldout.jsonl"][1][1]["gold_paragraphs"] = [8]
