@@ -28,8 +28,8 @@ footer { opacity: .75; }
 .sq-status .sq-warn { color: #b45309; }
 
 /* conversation */
-.sq-chat { height: max(320px, calc(100vh - 380px)); overflow-y: auto; padding: 12px 14px; background: #fcfcfb;
-  border: 1px solid #e7e5e4; border-radius: 12px; scroll-behavior: smooth; }
+.sq-chat { position: relative; height: max(320px, calc(100vh - 380px)); overflow-y: auto; padding: 12px 14px;
+  background: #fcfcfb; border: 1px solid #e7e5e4; border-radius: 12px; }
 .sq-welcome { color: #44403c; line-height: 1.9; padding: 8px 4px; }
 .sq-welcome h3 { margin: 0 0 6px; color: #7f1d1d; font-size: 1.1rem; }
 .sq-welcome ul { margin: 6px 0 0 1.1em; padding: 0; }
@@ -65,7 +65,8 @@ footer { opacity: .75; }
   border-radius: 6px; padding: 1px 9px; cursor: pointer; line-height: 1.7; }
 .sq-btn:hover { border-color: #b3261e; color: #b3261e; }
 .sq-fb { display: inline-flex; gap: 4px; }
-.sq-icon { vertical-align: -2px; margin-right: 3px; }
+.sq-fbbtn { display: inline-flex !important; align-items: center; gap: 3px; white-space: nowrap; }
+.sq-icon { display: inline-block !important; flex: 0 0 auto; }
 .sq-fbbtn.on { background: #fee2e2; border-color: #b3261e; }
 .sq-meta { margin-left: auto; font-size: 12px; color: #a8a29e; }
 .sq-pending { opacity: .92; }
@@ -150,10 +151,46 @@ footer { opacity: .75; }
 .toast-title.error::before { content: "出错了"; }
 .toast-title.success::before { content: "完成"; }
 .toast-title > * { font-size: 12px; }
+/* The question box stands out from the page. */
+#sq-question textarea { border: 1px solid #a8a29e !important; border-radius: 8px !important;
+  background: #fff !important; padding: 8px 10px !important; }
+#sq-question textarea:focus { border-color: #b3261e !important; box-shadow: 0 0 0 2px #fecaca !important; }
+/* Sources folded under each answer: narrow screens only (the side panel is beside it on wide ones). */
+.sq-inline-src { display: none; margin-top: 8px; font-family: sans-serif; }
+.sq-inline-src summary { cursor: pointer; font-size: 13px; color: #7f1d1d; font-weight: 600;
+  padding: 2px 0; list-style-position: inside; }
+.sq-inline-src .sq-hint-inline { font-weight: 400; color: #a8a29e; font-size: 12px; }
+.sq-inline-src .sq-card { margin: 6px 0 0; scroll-margin: 12px; }
+.sq-card.sq-flash { box-shadow: 0 0 0 2px #fb923c; }
+.sq-narrow { display: none; }
+/* Notices: one at a time (the newest), short, in the header's empty middle on wide
+   screens; at the bottom on narrow ones. Never over the status badge. */
+.toast-wrap { top: 14px !important; left: 50% !important; right: auto !important;
+  transform: translateX(-50%); width: min(400px, calc(100vw - 2 * 470px)) !important; }
+.toast-wrap > :not(:last-child) { display: none !important; }
+@media (max-width: 1279px) {
+  .toast-wrap { top: auto !important; bottom: 12px !important; width: min(400px, calc(100vw - 24px)) !important; }
+}
 @media (max-width: 900px) {
-  .sq-side { position: static; } .sq-chat { height: 60vh; }
+  .sq-main { flex-direction: column !important; }
+  .sq-main > .column { width: 100% !important; min-width: 0 !important; flex: 1 1 auto !important; }
+  .sq-side { position: static; } .sq-chat { height: 62vh; }
   .sq-status { white-space: normal; margin-left: 0; }
-  .sq-sources { max-height: 40vh; } .sq-viewer-body { max-height: 60vh; }
+  .sq-viewer-body { max-height: 60vh; }
+  #sq-sources { display: none !important; }
+  .sq-inline-src { display: block; }
+  .sq-wide { display: none; } .sq-narrow { display: inline; }
+}
+@media (max-width: 480px) {
+  .gradio-container { padding: 6px 8px !important; }
+  .sq-headrow { flex-direction: column !important; align-items: stretch !important; gap: 4px !important; }
+  .sq-header h1 { font-size: 1.3rem; }
+  .sq-header p { font-size: .82rem; }
+  .sq-status { font-size: .8rem; }
+  .sq-msg { padding: 8px 10px; font-size: 15px; }
+  .sq-user { max-width: 92%; }
+  .sq-bot { margin-right: 0; }
+  .sq-chat { padding: 8px; }
 }
 """.replace("__SERIF__", SERIF_FONTS)
 
@@ -201,8 +238,26 @@ CHAT_JS = (
     + r"""
 const stick = () => {
   const box = element.querySelector('.sq-chat');
-  if (box) box.scrollTop = box.scrollHeight;
+  if (!box) return;
+  const asked = box.querySelectorAll('.sq-user');
+  const last = asked[asked.length - 1];
+  const bottom = box.scrollHeight - box.clientHeight;
+  box.scrollTop = last ? Math.min(bottom, Math.max(0, last.offsetTop - 8)) : bottom;
 };
+// Narrow screens: a citation tap in an answer opens the sources folded under it at
+// that paragraph (the full text is further down the page).
+const narrow = () => window.matchMedia('(max-width: 900px)').matches;
+element.addEventListener('click', (ev) => {
+  const chip = ev.target.closest('.sq-bot .sq-chip[data-act="cite"]');
+  if (!chip || !narrow() || chip.closest('.sq-inline-src')) return;
+  const fold = chip.closest('.sq-bot').querySelector('details.sq-inline-src');
+  if (!fold) return;
+  fold.open = true;
+  fold.querySelectorAll('.sq-flash').forEach((c) => c.classList.remove('sq-flash'));
+  const card = fold.querySelector('.sq-card[data-para="' + chip.dataset.para + '"]');
+  if (card) card.classList.add('sq-flash');
+  (card || fold).scrollIntoView({block: 'nearest'});
+});
 if (typeof watch === 'function') watch('value', stick);
 stick();
 """
@@ -217,8 +272,11 @@ const show = () => {
   const f = element.querySelector('.sq-para.sq-focus');
   if (!body || !f) return;
   body.scrollTo({top: Math.max(0, f.offsetTop - body.clientHeight / 3), behavior: 'smooth'});
+  // Wide screens: bring the viewer into the window. Narrow ones show the paragraph
+  // under the answer instead, and the page stays where the reader is.
   const r = body.getBoundingClientRect();
-  if (r.bottom < 0 || r.top > window.innerHeight) body.scrollIntoView({block: 'nearest'});
+  const narrow = window.matchMedia('(max-width: 900px)').matches;
+  if (!narrow && (r.bottom < 0 || r.top > window.innerHeight)) body.scrollIntoView({block: 'nearest'});
 };
 if (typeof watch === 'function') watch('value', show);
 show();
