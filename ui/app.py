@@ -53,7 +53,7 @@ from .render import (
     viewer_html,
     welcome_html,
 )
-from .style import CHAT_JS, CSS, FONTS, PANEL_JS, VIEWER_JS
+from .style import CHAT_JS, CSS, FONTS, HEAD, PANEL_JS, VIEWER_JS
 from .turns import Turn, find_turn
 
 if TYPE_CHECKING:
@@ -741,7 +741,7 @@ def layout(backend: Backend) -> Page:
                 strip = gr.HTML(js_on_load=PANEL_JS, elem_id="sq-strip")
                 viewer = gr.HTML(js_on_load=VIEWER_JS, elem_id="sq-viewer")
         with gr.Tab("文档", id="docs"):
-            with gr.Row(equal_height=True):
+            with gr.Row(equal_height=True, elem_classes="sq-uploadrow"):
                 upload_box = gr.UploadButton(
                     "上传讲话稿…",
                     file_types=[".txt", ".md", ".docx"],
@@ -760,7 +760,7 @@ def layout(backend: Backend) -> Page:
                     js_on_load=None,
                 )
             docs_table = gr.HTML(js_on_load=None, elem_id="sq-doctable")
-            with gr.Row():
+            with gr.Row(elem_classes="sq-deleterow"):
                 delete_select = gr.Dropdown(
                     label="删除文档", choices=[], value=None, scale=4, elem_id="sq-delete"
                 )
@@ -936,6 +936,7 @@ def launch(
         enable_monitoring=False,
         theme=theme(),
         css=CSS,
+        head=HEAD,
         ssr_mode=False,
         mcp_server=False,
         pwa=False,

@@ -456,12 +456,13 @@ def sources_html(turn: Turn | None, docs: Docs, empty: str = "") -> str:
 def inline_sources_html(turn: Turn, docs: Docs) -> str:
     """The sources of one answer folded under it (shown on narrow screens instead of
     the side panel): a citation tap opens it at its paragraph."""
-    head, cards = source_cards(turn, docs)
+    _, cards = source_cards(turn, docs)
     n = sum(1 for c in cards if 'class="sq-card ' in c)
-    label = f"原文出处 · {n} 段" if n else "原文出处"
+    what = "最接近的段落" if turn.refused else "原文出处"
+    label = f"{what} · {n} 段" if n else what
     return (
         f'<details class="sq-inline-src"><summary>{esc(label)}'
-        f'<span class="sq-hint-inline">（点开核对；{esc(head)}）</span></summary>'
+        '<span class="sq-hint-inline">（点开核对）</span></summary>'
         f"{''.join(cards)}</details>"
     )
 
@@ -741,8 +742,9 @@ def docs_table_html(records: Sequence[DocRecord] | str) -> str:
         for r in records
     )
     return (
-        '<table class="sq-doctable"><thead><tr><th>标题</th><th>文档编号</th><th>段落</th>'
-        f"<th>编码</th><th>来源文件</th><th>导入时间</th></tr></thead><tbody>{rows}</tbody></table>"
+        '<div class="sq-doctable-wrap"><table class="sq-doctable"><thead><tr><th>标题</th>'
+        "<th>文档编号</th><th>段落</th><th>编码</th><th>来源文件</th><th>导入时间</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table></div>"
     )
 
 

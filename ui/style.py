@@ -142,15 +142,6 @@ footer { opacity: .75; }
 .sq-hint { color: #78716c; font-size: .88rem; line-height: 1.7; }
 .sq-llm { padding: 8px 12px; border-radius: 8px; border: 1px solid #e7e5e4; background: #fafaf9; }
 .sq-llm b.ok { color: #166534; } .sq-llm b.off { color: #57534e; } .sq-llm b.bad { color: #b45309; }
-/* Gradio titles its toasts with the English level name; show it in Chinese. */
-.toast-title.info, .toast-title.warning, .toast-title.error, .toast-title.success { font-size: 0 !important; }
-.toast-title.info::before, .toast-title.warning::before, .toast-title.error::before,
-.toast-title.success::before { font-size: 14px; }
-.toast-title.info::before { content: "提示"; }
-.toast-title.warning::before { content: "注意"; }
-.toast-title.error::before { content: "出错了"; }
-.toast-title.success::before { content: "完成"; }
-.toast-title > * { font-size: 12px; }
 /* The question box stands out from the page. */
 #sq-question textarea { border: 1px solid #a8a29e !important; border-radius: 8px !important;
   background: #fff !important; padding: 8px 10px !important; }
@@ -163,14 +154,6 @@ footer { opacity: .75; }
 .sq-inline-src .sq-card { margin: 6px 0 0; scroll-margin: 12px; }
 .sq-card.sq-flash { box-shadow: 0 0 0 2px #fb923c; }
 .sq-narrow { display: none; }
-/* Notices: one at a time (the newest), short, in the header's empty middle on wide
-   screens; at the bottom on narrow ones. Never over the status badge. */
-.toast-wrap { top: 14px !important; left: 50% !important; right: auto !important;
-  transform: translateX(-50%); width: min(400px, calc(100vw - 2 * 470px)) !important; }
-.toast-wrap > :not(:last-child) { display: none !important; }
-@media (max-width: 1279px) {
-  .toast-wrap { top: auto !important; bottom: 12px !important; width: min(400px, calc(100vw - 24px)) !important; }
-}
 @media (max-width: 900px) {
   .sq-main { flex-direction: column !important; }
   .sq-main > .column { width: 100% !important; min-width: 0 !important; flex: 1 1 auto !important; }
@@ -181,8 +164,16 @@ footer { opacity: .75; }
   .sq-inline-src { display: block; }
   .sq-wide { display: none; } .sq-narrow { display: inline; }
 }
+.sq-doctable-wrap { overflow-x: auto; }
 @media (max-width: 480px) {
   .gradio-container { padding: 6px 8px !important; }
+  /* 文档: the button above its hint, the table without the technical columns, the
+     delete list above its button. */
+  .sq-uploadrow, .sq-deleterow { flex-direction: column !important; align-items: stretch !important; }
+  .sq-uploadrow > *, .sq-deleterow > * { width: 100% !important; min-width: 0 !important; flex: 0 0 auto !important; }
+  .sq-doctable th:nth-child(2), .sq-doctable td:nth-child(2), .sq-doctable th:nth-child(4),
+  .sq-doctable td:nth-child(4), .sq-doctable th:nth-child(5), .sq-doctable td:nth-child(5) { display: none; }
+  .sq-doctable th, .sq-doctable td { padding: 6px !important; }
   .sq-headrow { flex-direction: column !important; align-items: stretch !important; gap: 4px !important; }
   .sq-header h1 { font-size: 1.3rem; }
   .sq-header p { font-size: .82rem; }
@@ -193,6 +184,49 @@ footer { opacity: .75; }
   .sq-chat { padding: 8px; }
 }
 """.replace("__SERIF__", SERIF_FONTS)
+
+# Notices (Gradio's toasts) live outside the app's container, where Gradio's scoping
+# of the custom CSS does not reach inside media queries: they are styled from <head>.
+# One at a time, the newest (Gradio groups notices of a level in one box; a new one
+# hides the boxes of the other levels), in the header's empty middle on wide screens
+# and at the bottom on narrower ones: never over the status badge.
+NOTICE_CSS = """
+.toast-wrap { top: 14px !important; left: 50% !important; right: auto !important;
+  transform: translateX(-50%); width: min(400px, calc(100vw - 940px)) !important; }
+@media (max-width: 1279px) {
+  .toast-wrap { top: auto !important; bottom: 12px !important; width: min(400px, calc(100vw - 24px)) !important; }
+}
+.toast-wrap > .toast-item.sq-gone { display: none !important; }
+.toast-messages > .toast-message-item:not(:last-of-type), .toast-messages > .toast-separator,
+.toast-count { display: none !important; }
+/* Gradio titles its toasts with the English level name; show it in Chinese. */
+.toast-title.info, .toast-title.warning, .toast-title.error, .toast-title.success { font-size: 0 !important; }
+.toast-title.info::before, .toast-title.warning::before, .toast-title.error::before,
+.toast-title.success::before { font-size: 14px; }
+.toast-title.info::before { content: "提示"; }
+.toast-title.warning::before { content: "注意"; }
+.toast-title.error::before { content: "出错了"; }
+.toast-title.success::before { content: "完成"; }
+"""
+NOTICE_JS = """
+document.addEventListener('DOMContentLoaded', () => {
+  new MutationObserver((records) => {
+    for (const rec of records) {
+      for (const n of rec.addedNodes) {
+        if (!(n instanceof Element)) continue;
+        const msg = n.matches('.toast-message-item') ? n : n.querySelector('.toast-message-item');
+        const box = msg && msg.closest('.toast-item');
+        if (!box) continue;
+        box.classList.remove('sq-gone');
+        document.querySelectorAll('.toast-wrap > .toast-item').forEach((t) => {
+          if (t !== box) t.classList.add('sq-gone');
+        });
+      }
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+});
+"""
+HEAD = f"<style>{NOTICE_CSS}</style><script>{NOTICE_JS}</script>"
 
 # Runs once per HTML panel (Gradio's js_on_load: ``element`` is the panel, ``trigger``
 # sends an event to Python). Clicks are delegated, so they survive re-renders.
@@ -232,7 +266,8 @@ element.addEventListener('click', async (ev) => {
 });
 """
 
-# The conversation keeps its newest message in view.
+# The conversation shows the start of the newest exchange (its question at the top
+# when the answer is taller than the box, else the bottom).
 CHAT_JS = (
     PANEL_JS
     + r"""
