@@ -90,6 +90,19 @@ COUNT_JS = """(q) => {
 }"""
 
 
+# After a 👍/👎 click (flagged by the panel script): the comment box that opened is
+# brought into the window (on a phone it is below the conversation).
+SHOW_COMMENT_JS = """() => {
+  if (!window.sqFeedbackClicked) return [];
+  window.sqFeedbackClicked = false;
+  const box = document.getElementById('sq-fbrow');
+  if (box && box.offsetParent !== null) {
+    requestAnimationFrame(() => box.scrollIntoView({block: 'nearest'}));
+  }
+  return [];
+}"""
+
+
 class Backend:
     """What every session shares: the assistant, its settings, and top-k views of it."""
 
@@ -697,6 +710,15 @@ def layout(backend: Backend) -> Page:
                     js_on_load=CHAT_JS,
                     elem_id="sq-chatpanel",
                 )
+                # Right under the answers, where the 👍/👎 just clicked is.
+                with gr.Row(visible=False, elem_id="sq-fbrow") as fb_row:
+                    fb_comment = gr.Textbox(
+                        label="补充说明（可选）",
+                        placeholder="哪里好、哪里不对？例如：引用的段落不对",
+                        scale=6,
+                        elem_id="sq-fbcomment",
+                    )
+                    fb_send = gr.Button("提交说明", scale=1, min_width=90, elem_id="sq-fbsend")
                 with gr.Row(elem_classes="sq-askrow"):
                     question = gr.Textbox(
                         placeholder=PLACEHOLDERS[KIND_ANSWER],
@@ -720,14 +742,6 @@ def layout(backend: Backend) -> Page:
                 )
                 with gr.Row(elem_classes="sq-examples"):
                     examples = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
-                with gr.Row(visible=False, elem_id="sq-fbrow") as fb_row:
-                    fb_comment = gr.Textbox(
-                        label="补充说明（可选）",
-                        placeholder="哪里好、哪里不对？例如：引用的段落不对",
-                        scale=6,
-                        elem_id="sq-fbcomment",
-                    )
-                    fb_send = gr.Button("提交说明", scale=1, min_width=90, elem_id="sq-fbsend")
                 with gr.Row(elem_classes="sq-actions"):
                     clear = gr.Button("清空对话", size="sm", variant="secondary")
                     md_btn = gr.DownloadButton(
@@ -838,7 +852,9 @@ def wire(app: App, demo: gr.Blocks) -> None:
             bind(fill_example, app, button.value), None, [p.question, p.kind], **free
         ).then(answer, chat_inputs, chat_outputs, **run)
     for panel in (p.chat, p.sources, p.strip, p.viewer):
-        panel.click(bind(on_panel_click, app), [p.turns], [*focus, *feedback_box], **free)
+        panel.click(bind(on_panel_click, app), [p.turns], [*focus, *feedback_box], **free).then(
+            None, js=SHOW_COMMENT_JS, **free
+        )
     comment = bind(submit_comment, app)
     for event in (p.fb_send.click, p.fb_comment.submit):
         event(comment, [p.fb_comment, p.fb_target, p.turns], feedback_box, **free)

@@ -143,9 +143,11 @@ footer { opacity: .75; }
 .sq-llm { padding: 8px 12px; border-radius: 8px; border: 1px solid #e7e5e4; background: #fafaf9; }
 .sq-llm b.ok { color: #166534; } .sq-llm b.off { color: #57534e; } .sq-llm b.bad { color: #b45309; }
 /* The question box stands out from the page. */
-#sq-question textarea { border: 1px solid #a8a29e !important; border-radius: 8px !important;
-  background: #fff !important; padding: 8px 10px !important; }
-#sq-question textarea:focus { border-color: #b3261e !important; box-shadow: 0 0 0 2px #fecaca !important; }
+#sq-question textarea, #sq-fbcomment textarea { border: 1px solid #a8a29e !important;
+  border-radius: 8px !important; background: #fff !important; padding: 8px 10px !important; }
+#sq-question textarea:focus, #sq-fbcomment textarea:focus { border-color: #b3261e !important;
+  box-shadow: 0 0 0 2px #fecaca !important; }
+#sq-fbrow { align-items: flex-end !important; }
 /* Sources folded under each answer: narrow screens only (the side panel is beside it on wide ones). */
 .sq-inline-src { display: none; margin-top: 8px; font-family: sans-serif; }
 .sq-inline-src summary { cursor: pointer; font-size: 13px; color: #7f1d1d; font-weight: 600;
@@ -157,7 +159,7 @@ footer { opacity: .75; }
 @media (max-width: 900px) {
   .sq-main { flex-direction: column !important; }
   .sq-main > .column { width: 100% !important; min-width: 0 !important; flex: 1 1 auto !important; }
-  .sq-side { position: static; } .sq-chat { height: 62vh; }
+  .sq-side { position: static; } .sq-chat { height: auto; min-height: 240px; max-height: 62vh; }
   .sq-status { white-space: normal; margin-left: 0; }
   .sq-viewer-body { max-height: 60vh; }
   #sq-sources { display: none !important; }
@@ -169,8 +171,8 @@ footer { opacity: .75; }
   .gradio-container { padding: 6px 8px !important; }
   /* 文档: the button above its hint, the table without the technical columns, the
      delete list above its button. */
-  .sq-uploadrow, .sq-deleterow { flex-direction: column !important; align-items: stretch !important; }
-  .sq-uploadrow > *, .sq-deleterow > * { width: 100% !important; min-width: 0 !important; flex: 0 0 auto !important; }
+  .sq-uploadrow, .sq-deleterow, #sq-fbrow { flex-direction: column !important; align-items: stretch !important; }
+  .sq-uploadrow > *, .sq-deleterow > *, #sq-fbrow > * { width: 100% !important; min-width: 0 !important; flex: 0 0 auto !important; }
   .sq-doctable th:nth-child(2), .sq-doctable td:nth-child(2), .sq-doctable th:nth-child(4),
   .sq-doctable td:nth-child(4), .sq-doctable th:nth-child(5), .sq-doctable td:nth-child(5) { display: none; }
   .sq-doctable th, .sq-doctable td { padding: 6px !important; }
@@ -188,13 +190,22 @@ footer { opacity: .75; }
 # Notices (Gradio's toasts) live outside the app's container, where Gradio's scoping
 # of the custom CSS does not reach inside media queries: they are styled from <head>.
 # One at a time, the newest (Gradio groups notices of a level in one box; a new one
-# hides the boxes of the other levels), in the header's empty middle on wide screens
-# and at the bottom on narrower ones: never over the status badge.
+# hides the boxes of the other levels), in the header's empty middle on wide screens,
+# at the bottom on narrower ones, a slim bar over the title on a phone: never over the
+# status badge.
 NOTICE_CSS = """
 .toast-wrap { top: 14px !important; left: 50% !important; right: auto !important;
   transform: translateX(-50%); width: min(400px, calc(100vw - 940px)) !important; }
 @media (max-width: 1279px) {
   .toast-wrap { top: auto !important; bottom: 12px !important; width: min(400px, calc(100vw - 24px)) !important; }
+}
+/* A phone: a slim bar at the very top (over the title, not the badge below it), the
+   message alone; the bottom is where the reader types. */
+@media (max-width: 480px) {
+  .toast-wrap { top: 4px !important; bottom: auto !important; width: calc(100vw - 16px) !important; }
+  .toast-header { display: none !important; }
+  .toast-messages { padding: 6px 10px !important; }
+  .toast-message-text { font-size: 13px !important; line-height: 1.5 !important; }
 }
 .toast-wrap > .toast-item.sq-gone { display: none !important; }
 .toast-messages > .toast-message-item:not(:last-of-type), .toast-messages > .toast-separator,
@@ -258,6 +269,7 @@ element.addEventListener('click', async (ev) => {
     return;
   }
   if (d.act === 'fb') {
+    window.sqFeedbackClicked = true;
     const box = el.closest('.sq-fb');
     if (box) box.querySelectorAll('[data-act="fb"]').forEach((b) => b.classList.toggle('on', b === el));
   }
