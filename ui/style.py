@@ -28,7 +28,7 @@ footer { opacity: .75; }
 .sq-status .sq-warn { color: #b45309; }
 
 /* conversation */
-.sq-chat { position: relative; height: max(320px, calc(100vh - 380px)); overflow-y: auto; padding: 12px 14px;
+.sq-chat { position: relative; height: max(320px, calc(100vh - 420px)); overflow-y: auto; padding: 12px 14px;
   background: #fcfcfb; border: 1px solid #e7e5e4; border-radius: 12px; }
 .sq-welcome { color: #44403c; line-height: 1.9; padding: 8px 4px; }
 .sq-welcome h3 { margin: 0 0 6px; color: #7f1d1d; font-size: 1.1rem; }
