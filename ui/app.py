@@ -779,7 +779,7 @@ def layout(backend: Backend) -> Page:
                     label="删除文档", choices=[], value=None, scale=4, elem_id="sq-delete"
                 )
                 delete_btn = gr.Button("删除…", variant="stop", scale=1, min_width=90)
-            with gr.Row(visible=False) as confirm_row:
+            with gr.Row(visible=False, elem_classes="sq-confirmrow") as confirm_row:
                 confirm_text = gr.HTML(js_on_load=None, scale=4)
                 confirm_btn = gr.Button("确认删除", variant="stop", scale=1, min_width=90)
                 cancel_btn = gr.Button("取消", scale=1, min_width=90)
@@ -919,6 +919,13 @@ def theme() -> Any:
         button_primary_background_fill="#b3261e",
         button_primary_background_fill_hover="#8f1d17",
         button_primary_text_color="white",
+        # Deleting (variant="stop") reads as destructive: red on white.
+        button_cancel_background_fill="#fff5f5",
+        button_cancel_background_fill_hover="#fee2e2",
+        button_cancel_border_color="#b3261e",
+        button_cancel_border_color_hover="#8f1d17",
+        button_cancel_text_color="#b3261e",
+        button_cancel_text_color_hover="#8f1d17",
     )
 
 

@@ -171,8 +171,9 @@ footer { opacity: .75; }
   .gradio-container { padding: 6px 8px !important; }
   /* 文档: the button above its hint, the table without the technical columns, the
      delete list above its button. */
-  .sq-uploadrow, .sq-deleterow, #sq-fbrow { flex-direction: column !important; align-items: stretch !important; }
-  .sq-uploadrow > *, .sq-deleterow > *, #sq-fbrow > * { width: 100% !important; min-width: 0 !important; flex: 0 0 auto !important; }
+  .sq-uploadrow, .sq-deleterow, .sq-confirmrow, #sq-fbrow { flex-direction: column !important;
+    align-items: stretch !important; }
+  .sq-uploadrow > *, .sq-deleterow > *, .sq-confirmrow > *, #sq-fbrow > * { width: 100% !important; min-width: 0 !important; flex: 0 0 auto !important; }
   .sq-doctable th:nth-child(2), .sq-doctable td:nth-child(2), .sq-doctable th:nth-child(4),
   .sq-doctable td:nth-child(4), .sq-doctable th:nth-child(5), .sq-doctable td:nth-child(5) { display: none; }
   .sq-doctable th, .sq-doctable td { padding: 6px !important; }

@@ -146,6 +146,24 @@ def test_a_citation_shows_its_paragraph_without_a_long_scroll(
     shot(page, "citation")
 
 
+def test_a_refusal_shows_the_closest_paragraphs_on_this_screen(
+    screen_page: Any, ui_server: Served
+) -> None:
+    page = screen_page
+    open_chat(page, ui_server.url)
+    answer = ask(page, "讲话人的办公电话是多少？")
+    assert answer.locator(".sq-answer button.sq-chip.sq-near").count() == 2
+    if is_phone(page):
+        fold = answer.locator("details.sq-inline-src")
+        assert "最接近的段落 · 2 段" in fold.locator("summary").inner_text()
+        fold.locator("summary").click()
+        wait_for(lambda: answer.locator(".sq-card-near").nth(1).is_visible(), what="both cards")
+    else:
+        assert page.locator("#sq-sources .sq-card-near").count() == 2
+        assert page.locator("#sq-sources .sq-card-near").first.is_visible()
+    shot(page, "refusal")
+
+
 def test_feedback_footer_and_the_comment_box(screen_page: Any, ui_server: Served) -> None:
     page = screen_page
     open_chat(page, ui_server.url)
@@ -220,6 +238,14 @@ def test_documents_and_settings_tabs(screen_page: Any, ui_server: Served) -> Non
         assert r["x"] >= 0 and r["x"] + r["w"] <= width, (sel, r)
     assert rect(page, "#sq-upload")["h"] < 80
     shot(page, "documents")
+    # Deleting asks first (and here is cancelled: this server's index is shared).
+    page.locator("#sq-delete input").click()
+    page.get_by_role("option").first.click()
+    page.get_by_role("button", name="删除…").click()
+    page.get_by_role("button", name="确认删除").wait_for(state="visible")
+    shot(page, "delete-confirm")
+    page.get_by_role("button", name="取消").click()
+    page.get_by_role("button", name="确认删除").wait_for(state="hidden")
     open_tab(page, "设置")
     page.locator("#sq-llmstate").wait_for(state="visible")
     assert "未配置" in page.inner_text("#sq-llmstate")
