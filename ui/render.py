@@ -759,3 +759,11 @@ def doc_choices(docs: Docs) -> list[tuple[str, str]]:
         label = d.title if total[d.title] == 1 else f"{d.title}（{seen[d.title]}）"
         out.append((label, d.doc_id))
     return out
+
+
+def delete_confirm_html(title: str, doc_id: str) -> str:
+    """The question the 文档 tab asks before a deletion."""
+    return (
+        f"<div class='sq-hint'>确定从索引中删除《{esc(title)}》"
+        f"（<code>{esc(doc_id)}</code>）吗？删除后需重新上传才能再次提问。</div>"
+    )

@@ -330,3 +330,27 @@ if (typeof watch === 'function') watch('value', show);
 show();
 """
 )
+
+# Counts the question's characters as it is typed (the limit is also enforced by the
+# box itself and by the server).
+COUNT_JS = """(q) => {
+  const el = document.getElementById('sq-qcount');
+  if (el) {
+    const max = Number(el.dataset.max), n = [...(q || '')].length;
+    el.textContent = n + ' / ' + max + ' 字（问题最长 ' + max + ' 字）';
+    el.classList.toggle('sq-warn', n >= max);
+  }
+  return [];
+}"""
+
+# After a 👍/👎 click (flagged by the panel script): the comment box that opened is
+# brought into the window (on a phone it is below the conversation).
+SHOW_COMMENT_JS = """() => {
+  if (!window.sqFeedbackClicked) return [];
+  window.sqFeedbackClicked = false;
+  const box = document.getElementById('sq-fbrow');
+  if (box && box.offsetParent !== null) {
+    requestAnimationFrame(() => box.scrollIntoView({block: 'nearest'}));
+  }
+  return [];
+}"""
