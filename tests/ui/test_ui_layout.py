@@ -210,6 +210,9 @@ def test_notices_come_one_at_a_time_clear_of_the_badge(screen_page: Any, ui_serv
         lambda: visible_notices(page) == ["请先输入要摘引的主题词。"],
         what="only the newest notice",
     )
+    # Short: Gradio's countdown bar runs for 4 s (ui.app.NOTICE_SECONDS).
+    timer = page.locator(".toast-item .timer").last.get_attribute("style") or ""
+    assert "animation-duration: 4s" in timer, timer
     notice = rect(page, ".toast-item")
     badge = rect(page, ".sq-status")
     assert not overlap(notice, badge), (notice, badge)
