@@ -264,7 +264,7 @@ def _kind(mode: int) -> str:
 _KIND_ZH = {"a named pipe (FIFO)": "命名管道（FIFO）", "a device": "设备", "a socket": "套接字"}
 
 
-def _not_regular(path: Path, what: str) -> DocumentError:
+def _not_regular(path: Path | str, what: str) -> DocumentError:
     what_zh = _KIND_ZH.get(what, "特殊文件")
     return DocumentError(
         f"{path}: is {what}, not a regular file; give a saved .txt, .md or .docx file.",
@@ -273,63 +273,80 @@ def _not_regular(path: Path, what: str) -> DocumentError:
 
 
 def load_path(path: Path, max_bytes: int) -> LoadedDocument:
-    """Load a file from disk. Only regular files are read (a FIFO, a device, a
-    socket or a /proc file is refused before it is opened), and the read stops at
-    ``max_bytes`` + 1 whatever ``stat`` says the size is."""
+    """Load a file from disk (read as :func:`read_limited` reads it)."""
+    return load_bytes(read_limited(path, max_bytes), str(path))
+
+
+def read_limited(path: Path, max_bytes: int, name: str | None = None) -> bytes:
+    """The bytes of a file on disk, for the command line and the web chat's uploads
+    alike. Only regular files are read (a FIFO, a device, a socket or a /proc file is
+    refused before it is opened), and the read stops at ``max_bytes`` + 1 whatever
+    ``stat`` says the size is. Messages name the file ``name`` (an upload's own name
+    rather than its temporary path), else ``path``."""
+    shown = name or str(path)
     try:
         st = path.stat()  # follows symlinks: a .txt link to /dev/zero is a device
     except FileNotFoundError:
         raise DocumentError(
-            f"{path}: no such file; check the path.", zh=f"{path}：文件不存在；请检查路径。"
+            f"{shown}: no such file; check the path.", zh=f"{shown}：文件不存在；请检查路径。"
         ) from None
     except OSError as exc:
         raise DocumentError(
-            f"{path}: cannot be read ({exc.strerror}); check its permissions.",
-            zh=f"{path}：无法读取（{exc.strerror}）；请检查它的权限。",
+            f"{shown}: cannot be read ({exc.strerror}); check its permissions.",
+            zh=f"{shown}：无法读取（{exc.strerror}）；请检查它的权限。",
         ) from None
     if stat.S_ISDIR(st.st_mode):
         raise DocumentError(
-            f"{path}: is a folder; give the speech files inside it.",
-            zh=f"{path}：是文件夹；请给出其中的讲话稿文件。",
+            f"{shown}: is a folder; give the speech files inside it.",
+            zh=f"{shown}：是文件夹；请给出其中的讲话稿文件。",
         )
     if not stat.S_ISREG(st.st_mode):
-        raise _not_regular(path, _kind(st.st_mode))
+        raise _not_regular(shown, _kind(st.st_mode))
     real = os.path.realpath(path)
     if any(real == root or real.startswith(root + "/") for root in _PSEUDO_ROOTS):
-        raise _not_regular(path, f"a system file ({real})")
-    if st.st_size > max_bytes:
-        raise _too_big(path, st.st_size, max_bytes)
+        raise _not_regular(shown, f"a system file ({real})")
+    check_size(shown, st.st_size, max_bytes)
     try:
         # O_NONBLOCK: should the path become a FIFO between stat and open, opening
         # it does not wait for a writer; fstat below then refuses it.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
         raise DocumentError(
-            f"{path}: cannot be read ({exc.strerror}); check its permissions.",
-            zh=f"{path}：无法读取（{exc.strerror}）；请检查它的权限。",
+            f"{shown}: cannot be read ({exc.strerror}); check its permissions.",
+            zh=f"{shown}：无法读取（{exc.strerror}）；请检查它的权限。",
         ) from None
     with os.fdopen(fd, "rb") as fh:
         mode = os.fstat(fh.fileno()).st_mode
         if not stat.S_ISREG(mode):
-            raise _not_regular(path, _kind(mode))
+            raise _not_regular(shown, _kind(mode))
         try:
             data = fh.read(max_bytes + 1)
         except OSError as exc:
             raise DocumentError(
-                f"{path}: cannot be read ({exc.strerror}); check its permissions.",
-                zh=f"{path}：无法读取（{exc.strerror}）；请检查它的权限。",
+                f"{shown}: cannot be read ({exc.strerror}); check its permissions.",
+                zh=f"{shown}：无法读取（{exc.strerror}）；请检查它的权限。",
             ) from None
     if len(data) > max_bytes:
-        raise _too_big(path, None, max_bytes)
-    return load_bytes(data, str(path))
+        check_size(shown, None, max_bytes)
+    return data
 
 
-def _too_big(path: Path, size: int | None, max_bytes: int) -> DocumentError:
+def file_size_text(n: float) -> str:
+    """A byte count as users read it: 1.2 MB, 48.0 KB."""
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB"
+
+
+def check_size(name: str, size: int | None, max_bytes: int) -> None:
+    """The one size check of files and uploads: a DocumentError naming the file, in
+    English and Chinese, when ``size`` is over ``max_bytes``. ``size`` None: the size
+    is not known (the read stopped at ``max_bytes`` + 1), only that it is over."""
+    if size is not None and size <= max_bytes:
+        return
     have = f"{size / 1e6:.1f} MB is" if size is not None else "it is"
-    have_zh = f"大小 {size / 1e6:.1f} MB，" if size is not None else ""
-    return DocumentError(
-        f"{path}: {have} over the {max_bytes / 1e6:g} MB limit; "
+    have_zh = f"文件大小 {file_size_text(size)}，" if size is not None else "文件"
+    raise DocumentError(
+        f"{name}: {have} over the {max_bytes / 1e6:g} MB limit; "
         "split the file or raise SPEECHQA_MAX_FILE_MB.",
-        zh=f"{path}：{have_zh}超过了 {max_bytes / 1e6:g} MB 的上限；"
-        "请拆分文件，或调大 SPEECHQA_MAX_FILE_MB。",
+        zh=f"{name}：{have_zh}超过 {file_size_text(max_bytes)} 的上限；"
+        "请拆分文件，或调大 SPEECHQA_MAX_FILE_MB 后重启。",
     )

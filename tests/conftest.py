@@ -11,8 +11,9 @@ Session set-up (``pytest_configure``, before collection):
   same guard;
 * the environment is cleaned: HF_HUB_OFFLINE=1, TRANSFORMERS_OFFLINE=1,
   ANONYMIZED_TELEMETRY=False; OPENAI_API_KEY, OPENAI_BASE_URL and every SPEECHQA_*
-  variable are removed, then SPEECHQA_LANG=en (the suite reads English messages
-  whatever the locale); XDG_DATA_HOME points at a throw-away folder so that the
+  variable are removed (the harness's own SPEECHQA_SKIP_BROWSER and SPEECHQA_CHROMIUM
+  are kept in ``helpers.HARNESS_ENV`` first), then SPEECHQA_LANG=en (the suite reads
+  English messages whatever the locale); XDG_DATA_HOME points at a throw-away folder so that the
   default store never touches the developer's ~/.local/share/speechqa.
 
 Fixtures:
@@ -79,6 +80,7 @@ _xdg_dir: str | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     global _xdg_dir
+    helpers.HARNESS_ENV.update({k: os.environ[k] for k in helpers.HARNESS_VARS if k in os.environ})
     for key in list(os.environ):
         if key.startswith("SPEECHQA_") or key in _SCRUBBED:
             del os.environ[key]

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ingest.parse import Paragraph, ParsedDocument
 from rag.constants import (
@@ -25,14 +27,27 @@ from rag.constants import (
     UNVERIFIED_MARK,
     paste_quote,
 )
+from speechqa.settings import mask_url
 
 from .export import turn_markdown
 from .turns import MODE_LABELS, Turn
+
+if TYPE_CHECKING:
+    from ingest.store import DocRecord
+    from speechqa.settings import Settings
 
 Span = tuple[int, int]
 Docs = Mapping[str, ParsedDocument]
 
 UNVERIFIED_LABEL = "未核实"
+SOURCES_EMPTY = (
+    "提问后，这里列出回答引用的原文段落，引文在段落中高亮；点击 ¶ 编号可在下方全文中定位。"
+)
+LLM_STATES = {
+    "ready": ("就绪", "ok"),
+    "not configured": ("未配置", "off"),
+    "failing": ("故障，已回退到抽取式", "bad"),
+}
 # Inline icons: emoji fonts are missing on many office PCs and servers.
 _THUMB = (
     '<svg class="sq-icon" viewBox="0 0 24 24" width="14" height="14" aria-hidden="true"{rot}>'
@@ -255,8 +270,7 @@ def _toolbar(turn: Turn, docs: Docs) -> str:
     )
     meta = MODE_LABELS.get(turn.mode, turn.mode)
     if turn.answer and turn.answer.get("timings_ms"):
-        total = float(turn.answer["timings_ms"].get("total", 0.0))
-        meta += f" · {total / 1000:.1f} 秒"
+        meta += f" · {elapsed_text(float(turn.answer['timings_ms'].get('total', 0.0)))}"
     doc = docs.get(turn.doc_id or "")
     if doc is not None and len(docs) > 1:
         meta += f" · {doc.title}"
@@ -373,7 +387,7 @@ def chat_html(
         out.append(
             f'<div class="sq-msg sq-user"><span class="sq-tag">{label}</span>{esc(turn.question)}</div>'
             f'<div class="sq-msg sq-bot" data-turn="{esc(turn.id)}">{turn_body(turn, docs)}'
-            f"{_toolbar(turn, docs)}</div>"
+            f"{inline_sources_html(turn, docs)}{_toolbar(turn, docs)}</div>"
         )
     if pending_question is not None:
         out.append(f'<div class="sq-msg sq-user">{esc(pending_question)}</div>')
@@ -422,20 +436,39 @@ def _source_card(
         title=f"在全文中查看第{n}段",
     )
     return (
-        f'<div class="sq-card sq-card-{status}"><div class="sq-card-head">{head}{badge}{section}'
+        f'<div class="sq-card sq-card-{status}" data-para="{n}"><div class="sq-card-head">{head}{badge}{section}'
         f"{tools}</div>"
         + (f'<div class="sq-note">{note}</div>' if note else "")
         + f'<div class="sq-card-text">{text}</div></div>'
     )
 
 
-def sources_html(turn: Turn | None, docs: Docs) -> str:
-    """Where the current answer comes from: each cited paragraph with its quote marked."""
+def sources_html(turn: Turn | None, docs: Docs, empty: str = "") -> str:
+    """Where the current answer comes from: each cited paragraph with its quote marked.
+    ``empty``: what the panel says when there is no answer to show (a first visit, or a
+    document just switched to)."""
     if turn is None:
-        return (
-            '<div class="sq-sources sq-empty">提问后，这里列出回答引用的原文段落，'
-            "引文在段落中高亮；点击 ¶ 编号可在下方全文中定位。</div>"
-        )
+        return f'<div class="sq-sources sq-empty">{empty or SOURCES_EMPTY}</div>'
+    head, cards = source_cards(turn, docs)
+    return f'<div class="sq-sources"><div class="sq-panel-head">{esc(head)}</div>{"".join(cards)}</div>'
+
+
+def inline_sources_html(turn: Turn, docs: Docs) -> str:
+    """The sources of one answer folded under it (shown on narrow screens instead of
+    the side panel): a citation tap opens it at its paragraph."""
+    _, cards = source_cards(turn, docs)
+    n = sum(1 for c in cards if 'class="sq-card ' in c)
+    what = "最接近的段落" if turn.refused else "原文出处"
+    label = f"{what} · {n} 段" if n else what
+    return (
+        f'<details class="sq-inline-src"><summary>{esc(label)}'
+        '<span class="sq-hint-inline">（点开核对）</span></summary>'
+        f"{''.join(cards)}</details>"
+    )
+
+
+def source_cards(turn: Turn, docs: Docs) -> tuple[str, list[str]]:
+    """(panel heading, one card per paragraph) for a turn's sources."""
     doc = docs.get(turn.doc_id or "")
     cards: list[str] = []
     if turn.kind == "quote":
@@ -545,7 +578,7 @@ def sources_html(turn: Turn | None, docs: Docs) -> str:
         )
     if not cards:
         cards.append('<div class="sq-empty">这条回答没有可显示的原文段落。</div>')
-    return f'<div class="sq-sources"><div class="sq-panel-head">{esc(head)}</div>{"".join(cards)}</div>'
+    return head, cards
 
 
 # ---- where in the speech ------------------------------------------------------------
@@ -636,4 +669,101 @@ def viewer_html(
         f'<div class="sq-panel-head">全文 · {esc(doc.title)}'
         f'<span class="sq-where">{esc(where)}</span></div>'
         f'<div class="sq-viewer-body">{"".join(rows)}</div></div>'
+    )
+
+
+# ---- page frame: status, settings, welcome, documents ---------------------------------
+def elapsed_text(ms: float) -> str:
+    """How long an answer took, as its footer says it: 85 毫秒 under 0.1 s, else 0.3 秒."""
+    return f"{max(1, round(ms))} 毫秒" if ms < 100 else f"{ms / 1000:.1f} 秒"
+
+
+def status_html(n_docs: int, llm_state: str, answer_mode: str) -> str:
+    """The badge in the header: documents, answer mode, the LLM service's state."""
+    state, cls = LLM_STATES.get(llm_state, (llm_state, "off"))
+    mode = MODE_LABELS.get(answer_mode, answer_mode)
+    warn = ' class="sq-warn"' if cls == "bad" else ""
+    return (
+        f'<div class="sq-status">文档 <b>{n_docs}</b> 篇 · 回答方式 <b>{esc(mode)}</b> · '
+        f"大模型 <span{warn}>{esc(state)}</span></div>"
+    )
+
+
+def llm_state_html(settings: Settings, llm_state: str) -> str:
+    """The LLM service's state in 设置, its URL's credentials masked."""
+    state, cls = LLM_STATES.get(llm_state, (llm_state, "off"))
+    if settings.llm_configured():
+        where = (
+            f"模型 {esc(settings.llm.model)} · 地址 "
+            f"{esc(mask_url(settings.llm_base_url()) or '（OpenAI 默认）')}"
+        )
+    else:
+        where = (
+            "未配置：设置 SPEECHQA_LLM_MODEL 与 SPEECHQA_LLM_BASE_URL（或 OPENAI_API_KEY）后重启，"
+            "即可使用大模型回答；不配置时使用离线的抽取式回答。"
+        )
+    return (
+        f'<div class="sq-llm">大模型服务：<b class="{cls}">{esc(state)}</b>'
+        f'<div class="sq-hint">{where}</div></div>'
+    )
+
+
+def welcome_html(docs: Docs) -> str:
+    """The conversation before the first question. Where a citation leads depends on
+    the layout: the full text on the right on a wide screen, the sources folded under
+    the answer on a narrow one (CSS shows one of the two spans)."""
+    if not docs:
+        return (
+            "<h3>还没有导入讲话稿</h3>请到上方“文档”页上传 .txt / .md / .docx 文件，"
+            "或在终端运行 <code>speechqa ingest</code> 导入随附的示例讲话。"
+        )
+    titles = "、".join(f"《{esc(d.title)}》" for d in list(docs.values())[:3])
+    more = f"等 {len(docs)} 篇" if len(docs) > 3 else ""
+    return (
+        f"<h3>您好，我可以回答关于{titles}{more}的问题。</h3>"
+        "<ul><li>回答只依据讲话原文，每句都标注出处 <span class='sq-chip sq-plain'>¶n</span>，"
+        "点击编号即可<span class='sq-wide'>在右侧全文中定位、核对。</span>"
+        "<span class='sq-narrow'>在回答下方展开该段原文核对，全文在页面下方。</span></li>"
+        "<li>讲话没有涉及的问题，会明确告诉您，并列出最接近的段落。</li>"
+        "<li>切换到“摘引”，输入主题词，可得到可直接粘贴的原文引文「…」（第n段）。</li></ul>"
+    )
+
+
+def docs_table_html(records: Sequence[DocRecord] | str) -> str:
+    """The 文档 tab's table; ``records`` a message instead when the index cannot say."""
+    if isinstance(records, str):
+        return f'<div class="sq-empty">{esc(records)}</div>'
+    if not records:
+        return '<div class="sq-empty">索引中还没有文档。</div>'
+    rows = "".join(
+        f"<tr><td>{esc(r.title)}</td><td><code>{esc(r.doc_id)}</code></td>"
+        f"<td>{r.paragraphs}</td><td>{esc(r.encoding)}</td>"
+        f"<td>{esc(Path(r.source).name)}</td><td>{esc(r.ingested_at[:16].replace('T', ' '))}</td></tr>"
+        for r in records
+    )
+    return (
+        '<div class="sq-doctable-wrap"><table class="sq-doctable"><thead><tr><th>标题</th>'
+        "<th>文档编号</th><th>段落</th><th>编码</th><th>来源文件</th><th>导入时间</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def doc_choices(docs: Docs) -> list[tuple[str, str]]:
+    """(label, doc_id) for the document pickers: the title, numbered when several
+    documents share it."""
+    total = Counter(d.title for d in docs.values())
+    seen: Counter[str] = Counter()
+    out = []
+    for d in docs.values():
+        seen[d.title] += 1
+        label = d.title if total[d.title] == 1 else f"{d.title}（{seen[d.title]}）"
+        out.append((label, d.doc_id))
+    return out
+
+
+def delete_confirm_html(title: str, doc_id: str) -> str:
+    """The question the 文档 tab asks before a deletion."""
+    return (
+        f"<div class='sq-hint'>确定从索引中删除《{esc(title)}》"
+        f"（<code>{esc(doc_id)}</code>）吗？删除后需重新上传才能再次提问。</div>"
     )

@@ -96,7 +96,7 @@ def test_refusal_shows_the_two_closest_paragraphs(page: Any, ui_server: Served) 
     text = answer.inner_text()
     assert REFUSAL_PHRASE in text
     assert "sq-refused" in (answer.locator(".sq-answer").get_attribute("class") or "")
-    near = answer.locator("button.sq-chip.sq-near")
+    near = answer.locator(".sq-answer button.sq-chip.sq-near")
     assert near.count() == 2
     cards = page.locator("#sq-sources .sq-card-near")
     assert cards.count() == 2

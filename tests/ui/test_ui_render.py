@@ -325,3 +325,77 @@ def test_top_k_is_per_question_and_leaves_settings_alone(assistant: Any) -> None
     assert len(assistant.ask("一共开展了几次集中学习？", k=2).retrieved) == 2
     assert len(assistant.ask("一共开展了几次集中学习？").retrieved) == base_k
     assert assistant.settings.retrieval.top_k == base_k
+
+
+def test_answer_footer_shows_ms_under_a_tenth_of_a_second(answered: Turn, docs: Any) -> None:
+    from ui.render import elapsed_text
+
+    assert elapsed_text(85.4) == "85 毫秒"
+    assert elapsed_text(0.3) == "1 毫秒"  # never "0 毫秒" nor "0.0 秒"
+    assert elapsed_text(99.4) == "99 毫秒"
+    assert elapsed_text(100) == "0.1 秒"
+    assert elapsed_text(1260) == "1.3 秒"
+    meta = re.search(r'<span class="sq-meta">([^<]*)</span>', chat_html([answered], docs))
+    assert meta is not None
+    assert re.fullmatch(r"抽取式 · (\d{1,2} 毫秒|\d+\.\d 秒)", meta.group(1)), meta.group(1)
+
+
+def test_sources_fold_under_each_answer(answered: Turn, refused: Turn, docs: Any) -> None:
+    html = chat_html([answered, refused], docs)
+    folds = re.findall(r'<details class="sq-inline-src">.*?</details>', html, re.S)
+    assert len(folds) == 2
+    assert "原文出处 · 1 段" in folds[0] and 'data-para="3"' in folds[0]
+    assert "最接近的段落 · 2 段" in folds[1]
+    # The fold carries the same cards as the side panel.
+    assert folds[0].count('class="sq-card ') == sources_html(answered, docs).count(
+        'class="sq-card '
+    )
+
+
+def test_welcome_says_where_citations_lead_for_each_layout(docs: Any) -> None:
+    from ui.render import welcome_html
+
+    html = welcome_html(docs)
+    wide = re.search(r"<span class='sq-wide'>([^<]*)</span>", html)
+    narrow = re.search(r"<span class='sq-narrow'>([^<]*)</span>", html)
+    assert wide and "右侧" in wide.group(1)
+    assert narrow and "下方" in narrow.group(1) and "右侧" not in narrow.group(1)
+
+
+class _Key:
+    """A stand-in for a component: handlers key their updates by component."""
+
+
+def test_sources_follow_the_document_the_viewer_shows(
+    assistant: Any, bundled_index: Any, answered: Turn
+) -> None:
+    import dataclasses
+    from types import SimpleNamespace
+
+    from ui.app import App, Backend, focus_view
+
+    page = SimpleNamespace(sources=_Key(), strip=_Key(), viewer=_Key(), selected=_Key())
+    app = App(Backend(assistant, bundled_index.settings), page)  # type: ignore[arg-type]
+    shown = focus_view(app, [answered], answered.id, None, 3, None)
+    assert shown[page.selected] == answered.id
+    assert 'data-para="3"' in shown[page.sources]
+    lit = re.compile(r'class="sq-cell[^"]* sq-lit')
+    assert lit.search(shown[page.strip])
+    # The answer's document is gone (deleted, or the viewer switched to a new upload):
+    # the three panels show the document on screen, none of the answer's paragraphs.
+    stale = dataclasses.replace(answered, doc_id="deleted-doc")
+    moved = focus_view(app, [stale], None, None, None, None)
+    assert moved[page.selected] is None
+    assert "sq-card" not in moved[page.sources] and "全文已切换到" in moved[page.sources]
+    assert not lit.search(moved[page.strip]) and "sq-cited" not in moved[page.viewer]
+
+
+def test_the_delete_list_selects_nothing(docs: Any) -> None:
+    from types import SimpleNamespace
+
+    from ui.app import doc_pickers
+
+    page = SimpleNamespace(doc_select=_Key(), delete_select=_Key())
+    out = doc_pickers(dict(docs), page)  # type: ignore[arg-type]
+    deleter = out[page.delete_select]
+    assert deleter.value is None and [v for _, v in deleter.choices] == list(docs)
