@@ -14,7 +14,7 @@ from pathlib import Path
 
 from speechqa.errors import DocumentError
 
-from .load import LoadedDocument, load_bytes, load_path
+from .load import LoadedDocument, check_size, load_bytes, load_path
 from .parse import ParsedDocument, parse, slugify
 from .store import Incoming, Index
 
@@ -119,11 +119,6 @@ def ingest_paths(
 
 
 def ingest_upload(index: Index, data: bytes, name: str, max_bytes: int) -> IngestSummary:
-    """Ingest one uploaded file (the web chat's path)."""
-    if len(data) > max_bytes:
-        raise DocumentError(
-            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; split the file.",
-            zh=f"{name}：大小 {len(data) / 1e6:.1f} MB，超过了 {max_bytes / 1e6:.0f} MB 的上限；"
-            "请拆分文件。",
-        )
+    """Ingest one uploaded file's bytes (the size check is the one of files on disk)."""
+    check_size(name, len(data), max_bytes)
     return ingest_loaded(index, [load_bytes(data, name)])
