@@ -30,7 +30,13 @@ import gradio as gr
 from ingest.load import load_bytes, read_limited
 from ingest.parse import ParsedDocument
 from ingest.store import chroma_down, is_unreachable
-from speechqa.errors import ConfigError, DocumentError, EmptyIndexError, SpeechQAError
+from speechqa.errors import (
+    ConfigError,
+    DocumentError,
+    EmptyIndexError,
+    LLMNotConfiguredError,
+    SpeechQAError,
+)
 from speechqa.settings import AnswerMode, Settings
 
 from . import feedback
@@ -313,7 +319,10 @@ def respond(
                 text = text + event.text if event.kind == "delta" else ""
                 yield {p.chat: chat_html(turns, docs, pending_question=question, pending_text=text)}
             if final is None:  # pragma: no cover - stream always ends with final
-                raise ConfigError("the answer stream ended without an answer; try again.")
+                raise ConfigError(
+                    "the answer stream ended without an answer; try again.",
+                    zh="回答流程结束时没有得到回答；请重试。",
+                )
             backend.note_llm_state(used)
             turn = Turn(
                 kind="answer",
@@ -502,7 +511,7 @@ def do_delete(
     backend = app.backend
     try:
         if not doc_id:
-            raise ConfigError("请先选择要删除的文档。")
+            raise ConfigError("choose the document to delete first.", zh="请先选择要删除的文档。")
         title = backend.docs().get(doc_id)
         backend.assistant.index.delete(doc_id)
         backend.refresh()
@@ -519,10 +528,7 @@ def do_delete(
 def on_answer_mode(app: App, mode: str) -> Update:
     p, backend = app.page, app.backend
     if mode == "llm" and not app.settings.llm_configured():
-        _warn(
-            "未配置大模型服务：请设置 SPEECHQA_LLM_MODEL 与 SPEECHQA_LLM_BASE_URL"
-            "（或 OPENAI_API_KEY）后重启；现继续使用抽取式回答。"
-        )
+        _warn(LLMNotConfiguredError("").chinese)
         mode = "extractive"
     return {p.answer_mode: mode, p.status: backend.status(mode), p.llm_box: llm_html(backend)}
 

@@ -61,9 +61,15 @@ def read_manifest(path: Path) -> Manifest:
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"manifest {path} does not exist; check --manifest.") from None
+        raise InputError(
+            f"manifest {path} does not exist; check --manifest.",
+            zh=f"清单 {path} 不存在；请检查 --manifest。",
+        ) from None
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"cannot read manifest {path} ({exc}).") from None
+        raise InputError(
+            f"cannot read manifest {path} ({exc}); fix or replace the file.",
+            zh=f"无法读取清单 {path}（{exc}）；请修正或换一个文件。",
+        ) from None
     base = Path(path).resolve().parent
     docs = {
         str(d["id"]): (base / str(d["path"])).resolve()
@@ -76,7 +82,10 @@ def read_manifest(path: Path) -> Manifest:
         if q.get("split") == TUNING
     ]
     if not docs or not files:
-        raise InputError(f"{path}: no tuning documents or question sets; nothing to train on.")
+        raise InputError(
+            f"{path}: no tuning documents or question sets; nothing to train on.",
+            zh=f"{path}：没有调参文档或问题集，无从训练；请检查清单中的 split。",
+        )
     return Manifest(Path(path), docs, files)
 
 
@@ -93,9 +102,16 @@ def read_questions(path: Path, default_doc: str, known: set[str]) -> list[Traini
             doc = obj.get("doc", default_doc)  # present and null: no document chosen
             text, kind, qid = str(obj["question"]), str(obj["kind"]), str(obj["id"])
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise InputError(f"{path}:{number}: not a question line ({exc}).") from None
+            raise InputError(
+                f"{path}:{number}: not a question line ({exc}); fix that line.",
+                zh=f"{path}:{number}：不是问题行（{exc}）；请修正该行。",
+            ) from None
         if doc is not None and doc not in known:
-            raise InputError(f"{path}:{number}: document '{doc}' is not a tuning document.")
+            raise InputError(
+                f"{path}:{number}: document '{doc}' is not a tuning document; "
+                "a tuning set may only ask about tuning documents.",
+                zh=f"{path}:{number}：文档“{doc}”不是调参文档；调参问题集只能问调参文档。",
+            )
         gold_docs = [g or doc for g in gold]
         group = doc or (gold_docs[0] if gold_docs and gold_docs[0] else ARCHIVE_GROUP)
         out.append(
@@ -218,5 +234,6 @@ def read_table(path: Path) -> list[dict[str, str]]:
             return list(csv.DictReader(f))
     except FileNotFoundError:
         raise InputError(
-            f"feature table {path} does not exist; run without --from-table."
+            f"feature table {path} does not exist; run without --from-table.",
+            zh=f"特征表 {path} 不存在；请去掉 --from-table 重新运行。",
         ) from None
