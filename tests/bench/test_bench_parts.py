@@ -97,9 +97,11 @@ def test_question_sets_follow_the_manifest_and_its_splits() -> None:
             # A set about one document takes that document's split.
             assert ids[q.doc].split == q.split, q.id
     assert len({q.id for q in qs}) == len(qs)
-    # Size 1 asks only about the bundled speech: its tuning and held-out sets.
+    # Size 1 asks only about the bundled speech: its tuning and held-out sets, and the
+    # off-topic questions asked of it (all unanswerable).
     asked, answerable = for_corpus({BASE_DOC_ID})
-    assert {q.id.split("/")[0] for q in asked} == {"questions", "heldout"}
+    assert {q.id.split("/")[0] for q in asked} == {"questions", "heldout", "offtopic-tuning"}
+    assert not [q for q in answerable if q.id.startswith("offtopic-tuning/")]
     assert answerable and all(q.gold and q.docs == {BASE_DOC_ID} for q in answerable)
     every, _ = for_corpus({d.doc_id for d in documents()})
     assert len(every) == len(qs)
