@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test install install-dev lint typecheck pytest eval browser-deps clean
+.PHONY: run test install install-dev lint typecheck pytest eval eval-corpus answerability browser-deps clean
 
 $(BIN)/python:
 	@command -v $(PY) >/dev/null 2>&1 || { echo "make: $(PY) not found; install Python 3.11 or run 'make PY=/path/to/python3.11'"; exit 1; }
@@ -42,6 +42,18 @@ browser-deps:
 # The evaluation on the fixed question set (also gated inside `make test`).
 eval: install
 	$(BIN)/speechqa eval --out eval-out
+
+# The development corpus: every question set of eval/corpus/manifest.toml, gated per split
+# (also inside `make test`), in a store of its own that keeps the corpus between runs
+# (the first run ingests it: a few minutes on 2 cores).
+CORPUS_STORE ?= eval-out/corpus-store
+eval-corpus: install
+	$(BIN)/speechqa eval --manifest --store $(CORPUS_STORE) --out eval-out/corpus
+
+# Refit the answerability model (rag/data/answerability.json) on the tuning documents:
+# their feature table (eval/answerability/features.csv), then the fit.
+answerability: install-dev
+	$(BIN)/speechqa train-answerability
 
 lint: install-dev
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from typing import Any
 from speechqa.errors import InputError
 
 from .report import fmt, md, write_json
-from .thresholds import METRICS
+from .thresholds import ALIASES, METRICS
 
 
 def load_old(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
@@ -19,14 +19,18 @@ def load_old(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]] | None]:
     if not isinstance(summary, dict) or not isinstance(summary.get("metrics"), dict):
         raise InputError(
             f"{path}: not a summary.json of 'speechqa eval' (no \"metrics\" object); "
-            "pass the summary.json of an earlier run to --compare."
+            "pass the summary.json of an earlier run to --compare.",
+            zh=f"{path}：不是 'speechqa eval' 的 summary.json（没有 \"metrics\" 对象）；请给 --compare 以前一次运行的 summary.json。",
         )
     results_path = Path(path).with_name("results.json")
     if not results_path.exists():
         return summary, None
     results = _read_json(results_path, "results")
     if not isinstance(results, list):
-        raise InputError(f"{results_path}: expected a list of per-question results.")
+        raise InputError(
+            f"{results_path}: expected a list of per-question results.",
+            zh=f"{results_path}：应为逐题结果的列表。",
+        )
     return summary, [r for r in results if isinstance(r, dict)]
 
 
@@ -34,11 +38,19 @@ def _read_json(path: Path, what: str) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{what} file {path} does not exist; check --compare.") from None
+        raise InputError(
+            f"{what} file {path} does not exist; check --compare.",
+            zh=f"{what} 文件 {path} 不存在；请检查 --compare。",
+        ) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {what} file {path} ({exc}).") from None
+        raise InputError(
+            f"cannot read {what} file {path} ({exc}).", zh=f"无法读取 {what} 文件 {path}（{exc}）。"
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).") from None
+        raise InputError(
+            f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}).",
+            zh=f"{path}：不是有效的 JSON（第 {exc.lineno} 行：{exc.msg}）。",
+        ) from None
 
 
 def _number(value: Any) -> float | None:
@@ -54,20 +66,13 @@ def compare(
     new_results: list[dict[str, Any]],
     old_path: str,
 ) -> dict[str, Any]:
-    names = list(METRICS) + sorted(
-        (set(old_summary["metrics"]) | set(new_summary["metrics"])) - set(METRICS)
-    )
-    deltas = {}
-    for name in names:
-        before_value = _number(old_summary["metrics"].get(name))
-        after_value = _number(new_summary["metrics"].get(name))
-        deltas[name] = {
-            "old": before_value,
-            "new": after_value,
-            "delta": None
-            if before_value is None or after_value is None
-            else after_value - before_value,
-        }
+    deltas = _deltas(old_summary["metrics"], new_summary["metrics"])
+    old_splits = old_summary.get("by_split") or {}
+    split_deltas = {
+        split: _deltas(old_splits[split], values)
+        for split, values in (new_summary.get("by_split") or {}).items()
+        if isinstance(old_splits.get(split), dict)
+    }
     flips: dict[str, Any] = {"to_fail": [], "to_pass": [], "only_old": [], "only_new": []}
     if old_results is not None:
         before = {str(r.get("id")): r for r in old_results}
@@ -90,9 +95,32 @@ def compare(
         "old": {k: old_summary.get(k) for k in ("date", "git_commit", "prompt_version")},
         "new": {k: new_summary.get(k) for k in ("date", "git_commit", "prompt_version")},
         "metrics": deltas,
+        "by_split": split_deltas,
         "results_compared": old_results is not None,
         "flipped": flips,
     }
+
+
+def _deltas(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Old, new and delta of every metric (old names read under their new ones)."""
+    old = {ALIASES.get(k, k): v for k, v in old.items()}
+    extra = {
+        k
+        for k in (set(old) | set(new)) - set(METRICS)
+        if _number(new.get(k, old.get(k))) is not None
+    }
+    deltas = {}
+    for name in [*METRICS, *sorted(extra)]:
+        before_value = _number(old.get(name))
+        after_value = _number(new.get(name))
+        deltas[name] = {
+            "old": before_value,
+            "new": after_value,
+            "delta": None
+            if before_value is None or after_value is None
+            else after_value - before_value,
+        }
+    return deltas
 
 
 def _delta(d: dict[str, Any], name: str) -> str:
@@ -144,6 +172,12 @@ def markdown(result: dict[str, Any]) -> str:
         lines.append(
             f"| {name} | {fmt(d['old'], name)} | {fmt(d['new'], name)} | {_delta(d, name)} |"
         )
+    for split, deltas in result.get("by_split", {}).items():
+        lines += ["", f"## {md(split)}", "", "| 指标 | 旧 | 新 | 变化 |", "|---|---|---|---|"]
+        lines += [
+            f"| {name} | {fmt(d['old'], name)} | {fmt(d['new'], name)} | {_delta(d, name)} |"
+            for name, d in deltas.items()
+        ]
     lines.append("")
     if not result["results_compared"]:
         lines.append("旧结果旁没有 results.json，只比较指标。")

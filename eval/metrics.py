@@ -170,11 +170,10 @@ def ratio(numerator: int, denominator: int) -> float | None:
 
 def percentile(values: Sequence[float], q: float) -> float | None:
     """The q-th percentile (0..100) with linear interpolation between closest ranks
-    (numpy's default), or None for no values."""
-    if not values:
+    (numpy's default), or None for no values. The one definition every report and the
+    benchmark use, so their p50/p95 agree."""
+    if not len(values):
         return None
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100.0
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    import numpy as np
+
+    return float(np.percentile(np.asarray(values, dtype=np.float64), q))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from rag.cite import citation_numbers
 from rag.constants import CITATION_RE
@@ -28,7 +28,13 @@ if TYPE_CHECKING:
 
 # Depth of the ranking behind MRR@10 and nDCG@10.
 RANK_DEPTH = 10
+# The metrics a random ranker has an expected value for.
+BASELINE_METRICS = ("recall@1", "recall@3", "recall@5", "mrr@10", "ndcg@10", "document@1")
 Key = tuple[str, int]
+G = TypeVar("G")
+FALSE_REFUSAL = "误拒"
+# Confidence thresholds of the risk–coverage curve in the reports.
+RISK_STEPS = 20
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,7 @@ class Outcome:
     """One question, its answer and its scores."""
 
     question: Question
-    doc: str
+    doc: str | None  # the question's document; None for an archive question
     answer: Answer
     ranking: list[Key]  # depth-10 ranking; its head is exactly answer.retrieved
     cited: list[Key]
@@ -56,7 +62,8 @@ class Outcome:
     keys: list[bool]
     citation: m.SetScore
     pool: int  # paragraphs a random ranker would shuffle
-    reachable: int  # gold paragraphs among them (all of them, see evaluate)
+    reachable: int  # gold paragraphs among them (all of them, see assess)
+    pool_in_gold_docs: int = 0  # of the pool, paragraphs of a gold document
     scores: dict[str, float | None] = field(default_factory=dict)
     baseline: dict[str, float] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
@@ -64,11 +71,20 @@ class Outcome:
 
     @property
     def gold(self) -> set[Key]:
-        return {(self.doc, n) for n in self.question.gold_paragraphs}
+        return set(self.question.gold_keys(self.doc))
 
     @property
     def passed(self) -> bool:
         return not self.reasons
+
+    @property
+    def retrieved(self) -> list[Key]:
+        """The answer's retrieved paragraphs (the head of ``ranking``)."""
+        return _retrieved(self.answer)
+
+    def label(self, key: Key) -> int | str:
+        """¶ label of a paragraph: n in the question's document, else "doc_id:n"."""
+        return _label(key, self.doc)
 
     def to_dict(self) -> dict[str, object]:
         q, a = self.question, self.answer
@@ -78,16 +94,19 @@ class Outcome:
             "question": q.question,
             "history": list(q.history),
             "doc": self.doc,
+            "split": q.split or None,
+            "answer_doc": a.doc_id,
             "gold_paragraphs": list(q.gold_paragraphs),
             "answer_keys": list(q.answer_keys),
-            "retrieved": [r["paragraph"] for r in a.retrieved],
+            "retrieved": [_label(key, self.doc) for key in _retrieved(a)],
             "ranking": [_label(key, self.doc) for key in self.ranking],
             "cited": [_label(key, self.doc) for key in self.cited],
             "invalid_citations": list(a.invalid_citations),
             "quotes": [c.to_dict() for c in self.quotes],
             "answer": a.answer,
             "refused": a.refused,
-            "answerability": a.answerability,
+            "outcome": a.outcome,
+            "confidence": a.confidence,
             "standalone_question": a.standalone_question,
             "notice": a.notice,
             "mode": a.mode,
@@ -102,8 +121,12 @@ class Outcome:
         }
 
 
-def _label(key: Key, doc: str) -> int | str:
+def _label(key: Key, doc: str | None) -> int | str:
     return key[1] if key[0] == doc else f"{key[0]}:{key[1]}"
+
+
+def _retrieved(answer: Answer) -> list[Key]:
+    return [(str(r["doc_id"]), int(str(r["paragraph"]))) for r in answer.retrieved]
 
 
 def _round(value: float | None) -> float | None:
@@ -113,31 +136,48 @@ def _round(value: float | None) -> float | None:
 def evaluate(
     assistant: Assistant,
     question: Question,
-    doc: str,
+    doc: str | None,
     mode: str | None,
 ) -> Outcome:
-    """Ask one question (with its history) and score the answer."""
+    """Ask one question (with its history) about ``doc`` (None: every document) and
+    score the answer."""
     answer = assistant.ask(
         question.question, doc=doc, mode=mode, history=list(question.history) or None
     )
-    return assess(question, answer, assistant.corpus.docs[doc], _ranking(assistant, answer, doc))
+    docs = assistant.corpus.docs
+    scope = [docs[doc]] if doc is not None else list(docs.values())
+    document = docs[answer.doc_id or doc or scope[0].doc_id]
+    return assess(question, answer, document, _ranking(assistant, answer, doc), scope)
 
 
 def assess(
-    question: Question, answer: Answer, document: ParsedDocument, ranking: Sequence[Key]
+    question: Question,
+    answer: Answer,
+    document: ParsedDocument,
+    ranking: Sequence[Key],
+    scope: Sequence[ParsedDocument] | None = None,
 ) -> Outcome:
-    """Score one answer to ``question`` about ``document``; ``ranking`` is the retrieval
+    """Score one answer to ``question``; ``document`` is the one the answer comes from
+    (the question's own, or for an archive question the top hit's), ``scope`` the
+    documents retrieval searched (default: ``document``), ``ranking`` the retrieval
     ranking (paragraph keys, best first). Pure: no index, no model."""
-    doc = document.doc_id
+    doc = None if question.archive else document.doc_id
+    gold = set(question.gold_keys(doc))
     cited = [] if answer.refused else _cited(answer)
     keys = [False] * len(question.answer_keys)
     if not answer.refused:
         keys = m.keys_found(answer.answer, question.answer_keys)
-    # The random ranker shuffles the paragraphs retrieval returns as evidence, plus any
-    # gold paragraph outside them (a heading named by the question), so that every
-    # gold paragraph is reachable for the baseline as well.
-    evidence = {p.n for p in document.paragraphs if p.kind in EVIDENCE_KINDS}
-    evidence |= set(question.gold_paragraphs)
+    # The random ranker shuffles the paragraphs retrieval returns as evidence (in every
+    # document searched), plus any gold paragraph outside them (a heading named by the
+    # question), so that every gold paragraph is reachable for the baseline as well.
+    evidence = {
+        (d.doc_id, p.n)
+        for d in (scope or [document])
+        for p in d.paragraphs
+        if p.kind in EVIDENCE_KINDS
+    }
+    evidence |= gold
+    gold_docs = {d for d, _ in gold}
     outcome = Outcome(
         question=question,
         doc=doc,
@@ -146,21 +186,20 @@ def assess(
         cited=cited,
         quotes=_quotes(answer, document),
         keys=keys,
-        citation=m.citation_counts(
-            set(cited), {(doc, n) for n in question.gold_paragraphs}, answer.refused
-        ),
+        citation=m.citation_counts(set(cited), gold, answer.refused),
         pool=len(evidence),
-        reachable=len(evidence & set(question.gold_paragraphs)),
+        reachable=len(evidence & gold),
+        pool_in_gold_docs=sum(d in gold_docs for d, _ in evidence),
     )
     _score(outcome)
     outcome.reasons = _reasons(outcome)
     return outcome
 
 
-def _ranking(assistant: Assistant, answer: Answer, doc: str) -> list[Key]:
+def _ranking(assistant: Assistant, answer: Answer, doc: str | None) -> list[Key]:
     """The answer's retrieved paragraphs, continued to depth 10 by the same search when
     top_k is smaller (search is deterministic, so the deeper list starts with them)."""
-    head: list[Key] = [(str(r["doc_id"]), int(str(r["paragraph"]))) for r in answer.retrieved]
+    head = _retrieved(answer)
     if len(head) >= RANK_DEPTH:
         return head[:RANK_DEPTH]
     query = answer.standalone_question or answer.question
@@ -225,6 +264,12 @@ def _score(o: Outcome) -> None:
             "mrr@10": m.random_reciprocal_rank(o.pool, o.reachable, RANK_DEPTH),
             "ndcg@10": m.random_ndcg(o.pool, o.reachable, len(gold), RANK_DEPTH),
         }
+        if q.archive:
+            # The top hit's document is a gold one; a random ranker's top hit is a
+            # uniform draw from the pool.
+            gold_docs = {d for d, _ in gold}
+            s["document@1"] = 1.0 if o.ranking[:1] and o.ranking[0][0] in gold_docs else 0.0
+            o.baseline["document@1"] = m.ratio(o.pool_in_gold_docs, o.pool) or 0.0
     s["citation_precision"] = o.citation.precision
     s["citation_recall"] = o.citation.recall
     s["citation_f1"] = o.citation.f1 if q.answerable else None
@@ -232,7 +277,7 @@ def _score(o: Outcome) -> None:
         s["citation_f1"] = 0.0  # refused or cited nothing: nothing right
     s["quote_verbatim"] = m.ratio(sum(c.in_paragraph for c in o.quotes), len(o.quotes))
     s["quote_in_document"] = m.ratio(sum(c.in_document for c in o.quotes), len(o.quotes))
-    s["answer_key_recall"] = m.ratio(sum(o.keys), len(o.keys))
+    s["key_point_recall"] = m.ratio(sum(o.keys), len(o.keys))
     if not a.refused:
         s["cited_sentence_share"] = m.ratio(a.sentences - a.uncited_sentences, a.sentences)
     if q.answerable:
@@ -242,7 +287,7 @@ def _score(o: Outcome) -> None:
     o.scores = s
 
 
-def _paragraphs(keys: Sequence[Key], doc: str) -> str:
+def _paragraphs(keys: Sequence[Key], doc: str | None) -> str:
     return ", ".join(f"¶{_label(k, doc)}" for k in keys) or "无"
 
 
@@ -261,7 +306,9 @@ def _reasons(o: Outcome) -> list[str]:
     if not m.hit_at(o.ranking, gold, 3):
         reasons.append(f"检索前3名 {_paragraphs(o.ranking[:3], o.doc)} 中没有金标段落")
     if a.refused:
-        reasons.append(f"误拒：可回答的问题被拒答（answerability {_score_text(a.answerability)}）")
+        reasons.append(
+            f"{FALSE_REFUSAL}：可回答的问题被拒答（confidence {_score_text(a.confidence)}）"
+        )
         return reasons
     wrong = [k for k in o.cited if k not in gold]
     if wrong:
@@ -297,12 +344,13 @@ def run(
     embedding model and building the corpus do not count as the first answer's latency."""
     if questions:
         first = questions[0]
-        assistant.ask(first.question, doc=first.doc or default_doc, mode="extractive")
+        assistant.ask(first.question, doc=first.scope(default_doc), mode="extractive")
     outcomes = []
     for i, q in enumerate(questions, start=1):
-        outcome = evaluate(assistant, q, q.doc or default_doc, mode)
-        if judge is not None and not outcome.answer.refused:
-            outcome.faithfulness = judge.score(outcome, assistant.corpus.docs[outcome.doc])
+        outcome = evaluate(assistant, q, q.scope(default_doc), mode)
+        answered_from = outcome.answer.doc_id or outcome.doc
+        if judge is not None and not outcome.answer.refused and answered_from:
+            outcome.faithfulness = judge.score(outcome, assistant.corpus.docs[answered_from])
         outcomes.append(outcome)
         if progress:
             progress(i, len(questions))
@@ -317,7 +365,7 @@ def aggregate(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
     answerable = [o for o in outcomes if o.question.answerable]
     unanswerable = [o for o in outcomes if not o.question.answerable]
     out: dict[str, float | None] = {}
-    for name in ("recall@1", "recall@3", "recall@5", "mrr@10", "ndcg@10"):
+    for name in BASELINE_METRICS:  # the retrieval metrics, over answerable questions
         out[name] = m.mean(_known(o.scores.get(name) for o in answerable))
     cites = m.micro(o.citation for o in outcomes)
     out["citation_precision"] = cites.precision
@@ -326,9 +374,11 @@ def aggregate(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
     quotes = [c for o in outcomes for c in o.quotes]
     out["quote_verbatim"] = m.ratio(sum(c.in_paragraph for c in quotes), len(quotes))
     keys = [k for o in outcomes for k in o.keys]
-    out["answer_key_recall"] = m.ratio(sum(keys), len(keys))
+    out["key_point_recall"] = m.ratio(sum(keys), len(keys))
     out["refusal_correct"] = m.ratio(sum(o.answer.refused for o in unanswerable), len(unanswerable))
     out["refusal_false"] = m.ratio(sum(o.answer.refused for o in answerable), len(answerable))
+    out["partial_answerable"] = m.ratio(sum(_partial(o) for o in answerable), len(answerable))
+    out["partial"] = m.ratio(sum(_partial(o) for o in outcomes), len(outcomes))
     totals = [o.answer.timings_ms.get("total", 0.0) for o in outcomes]
     out["latency_p50_ms"] = m.percentile(totals, 50)
     out["latency_p95_ms"] = m.percentile(totals, 95)
@@ -343,10 +393,6 @@ def extras(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     quotes = [c for o in outcomes for c in o.quotes]
     sentences = sum(o.answer.sentences for o in answered)
     cited_sentences = sum(o.answer.sentences - o.answer.uncited_sentences for o in answered)
-    baselines = {
-        name: m.mean(o.baseline[name] for o in answerable)
-        for name in ("recall@1", "recall@3", "recall@5", "mrr@10", "ndcg@10")
-    }
     latency: dict[str, float | None] = {}
     for stage in ("retrieval", "answer", "total"):
         values = [o.answer.timings_ms.get(stage, 0.0) for o in outcomes]
@@ -356,7 +402,7 @@ def extras(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     unanswerable = [o for o in outcomes if not o.question.answerable]
     measured = [s for s in judged if s is not None]
     return {
-        "baselines": baselines,
+        "baselines": baselines(outcomes),
         "cited_sentence_share": m.ratio(cited_sentences, sentences),
         "quote_in_document": m.ratio(sum(c.in_document for c in quotes), len(quotes)),
         "citation_macro": {
@@ -366,6 +412,7 @@ def extras(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         },
         "latency_ms": latency,
         "refusal_sweep": refusal_sweep(answerable, unanswerable),
+        "risk_coverage": risk_coverage(outcomes),
         "faithfulness": {
             "score": m.mean(measured),
             "measured": len(measured),
@@ -375,10 +422,19 @@ def extras(outcomes: Sequence[Outcome]) -> dict[str, Any]:
     }
 
 
+def baselines(outcomes: Sequence[Outcome]) -> dict[str, float | None]:
+    """The random ranker's expected retrieval metrics, averaged like the metrics."""
+    answerable = [o for o in outcomes if o.question.answerable]
+    return {
+        name: m.mean(o.baseline[name] for o in answerable if name in o.baseline)
+        for name in BASELINE_METRICS
+    }
+
+
 def refusal_sweep(
     answerable: Sequence[Outcome], unanswerable: Sequence[Outcome]
 ) -> list[dict[str, float | None]]:
-    """The refusal rates if the answerer refused exactly when ``answerability`` is below
+    """The refusal rates if the answerer refused exactly when ``confidence`` is below
     a threshold, for thresholds 0.05…0.95: a calibration aid for the extractive
     answerer (its refusal rule); the LLM answerer decides otherwise."""
     sweep = []
@@ -386,7 +442,7 @@ def refusal_sweep(
         t = step / 20
 
         def below(group: Sequence[Outcome], t: float = t) -> float | None:
-            scores = [o.answer.answerability for o in group if o.answer.answerability is not None]
+            scores = [o.answer.confidence for o in group if o.answer.confidence is not None]
             return m.ratio(sum(a < t for a in scores), len(scores))
 
         sweep.append(
@@ -399,18 +455,96 @@ def refusal_sweep(
     return sweep
 
 
-def by_kind(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
-    kinds: dict[str, list[Outcome]] = {}
-    for o in outcomes:
-        kinds.setdefault(o.question.kind, []).append(o)
+def _partial(o: Outcome) -> bool:
+    return o.answer.outcome == "partial"
+
+
+def wrong_if_answered(o: Outcome) -> bool:
+    """An answer to this question would be an error: the document does not answer it,
+    or the answer fails a check. For an answerable question the run refused, only the
+    retrieval checks (gold first, gold in the top 3) can say, and they do."""
+    if not o.question.answerable:
+        return True
+    return any(not r.startswith(FALSE_REFUSAL) for r in o.reasons)
+
+
+def risk_coverage(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Answering only the questions with confidence ≥ t: the share answered (coverage)
+    and the error rate among them (risk), for t = 0, 0.05, …, 1; and the area under the
+    curve over every distinct confidence (AURC: lower is better; questions with equal
+    confidence enter together)."""
+    scored = [
+        (o.answer.confidence, wrong_if_answered(o))
+        for o in outcomes
+        if o.answer.confidence is not None
+    ]
+    curve = []
+    for step in range(RISK_STEPS + 1):
+        t = step / RISK_STEPS
+        taken = [w for c, w in scored if c >= t]
+        curve.append(
+            {
+                "threshold": t,
+                "coverage": m.ratio(len(taken), len(scored)),
+                "risk": m.ratio(sum(taken), len(taken)),
+            }
+        )
+    area = 0.0
+    taken_n = wrong = 0
+    for level in sorted({c for c, _ in scored}, reverse=True):
+        group = [w for c, w in scored if c == level]
+        taken_n += len(group)
+        wrong += sum(group)
+        area += len(group) / len(scored) * wrong / taken_n
+    return {"curve": curve, "aurc": area if scored else None, "questions": len(scored)}
+
+
+def group_metrics(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    """Counts and the metrics (latency aside) of one group of questions."""
     return {
-        kind: {
+        "n": len(outcomes),
+        "passed": sum(o.passed for o in outcomes),
+        **{k: v for k, v in aggregate(outcomes).items() if not k.startswith("latency")},
+    }
+
+
+def _grouped(outcomes: Sequence[Outcome], key: Callable[[Outcome], G]) -> dict[G, list[Outcome]]:
+    groups: dict[G, list[Outcome]] = {}
+    for o in outcomes:
+        groups.setdefault(key(o), []).append(o)
+    return groups
+
+
+def by_kind(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    groups = _grouped(outcomes, lambda o: o.question.kind)
+    return {kind: group_metrics(group) for kind, group in groups.items()}
+
+
+def by_split(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    """Per split of the manifest (questions read from a plain file have none): every
+    metric, latency included (a split can be gated like a whole run), and its kinds."""
+    groups = _grouped([o for o in outcomes if o.question.split], lambda o: o.question.split)
+    return {
+        split: {
             "n": len(group),
             "passed": sum(o.passed for o in group),
-            **{k: v for k, v in aggregate(group).items() if not k.startswith("latency")},
+            **aggregate(group),
+            "baselines": baselines(group),
+            "by_kind": by_kind(group),
         }
-        for kind, group in kinds.items()
+        for split, group in groups.items()
     }
+
+
+def by_document(outcomes: Sequence[Outcome]) -> list[dict[str, Any]]:
+    """One row per (split, document) in the order the questions came; archive questions
+    (asked over every document) make a row of their own with ``doc`` None. A speech
+    asked about by a tuning and a held-out set has a row in each."""
+    groups = _grouped(outcomes, lambda o: (o.question.split, o.doc))
+    return [
+        {"doc": doc, "archive": doc is None, "split": split or None, **group_metrics(group)}
+        for (split, doc), group in groups.items()
+    ]
 
 
 def _known(values: Any) -> list[float]:
@@ -418,7 +552,9 @@ def _known(values: Any) -> list[float]:
 
 
 def stderr_progress(done: int, total: int) -> None:
-    """A one-line counter on a terminal; silent when stderr is a file or a pipe."""
+    """A one-line counter on a terminal; silent when stderr is a file or a pipe. Kept for
+    eval/answerability/commands.py (another branch's area); ``speechqa eval`` draws a tqdm
+    bar (speechqa.progress.question_progress)."""
     if sys.stderr.isatty():
         end = "\n" if done == total else ""
         sys.stderr.write(f"\r评测 {done}/{total}{end}")

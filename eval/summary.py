@@ -10,15 +10,18 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rag.answerability import load_model, packaged_model_path
 from rag.constants import PROMPT_VERSION
 
 from .judge import JUDGE_VERSION
-from .run import RANK_DEPTH, Outcome, aggregate, by_kind, extras
-from .thresholds import GateCheck
+from .run import RANK_DEPTH, Outcome, aggregate, by_document, by_kind, by_split, extras
+from .thresholds import GateCheck, gate_passed
 
 if TYPE_CHECKING:
     from ingest.store import Index
     from speechqa.settings import Settings
+
+    from .manifest import Manifest
 
 _SECRET_WORDS = ("key", "auth", "password", "token", "secret")
 
@@ -73,16 +76,25 @@ def build(
     questions_file: Path,
     thresholds_file: Path,
     judged: bool,
+    manifest: Manifest | None = None,
 ) -> dict[str, Any]:
+    """The run's summary; ``questions_file`` is the question file, or the manifest of a
+    manifest run (whose question sets are then listed under "manifest")."""
     hashes = {}
     for doc in docs:
         record = index.record(doc)
         hashes[doc] = record.hash if record is not None else None
     emb = index.embeddings
+    model = load_model(settings.answer.model_file)
+    answer_above, refuse_below = model.thresholds(
+        settings.answer.answer_above, settings.answer.refuse_below
+    )
     return {
         "metrics": aggregate(outcomes),
         **extras(outcomes),
         "by_kind": by_kind(outcomes),
+        "by_split": by_split(outcomes),
+        "by_document": by_document(outcomes),
         "counts": {
             "questions": len(outcomes),
             "answerable": sum(o.question.answerable for o in outcomes),
@@ -92,7 +104,7 @@ def build(
             "failed": sum(not o.passed for o in outcomes),
         },
         "gate": {
-            "passed": all(c.passed for c in checks),
+            "passed": gate_passed(checks),
             "thresholds_file": str(thresholds_file),
             "checks": [c.to_dict() for c in checks],
         },
@@ -106,7 +118,13 @@ def build(
         },
         "answerer": {
             "mode": mode,
-            "refusal_threshold": settings.answer.refusal_threshold,
+            "answerability_model": {
+                "file": str(settings.answer.model_file or packaged_model_path()),
+                "training_table_sha256": model.provenance.get("training_table_sha256"),
+                "date": model.provenance.get("date"),
+                "answer_above": answer_above,
+                "refuse_below": refuse_below,
+            },
             "max_sentences": settings.answer.max_sentences,
             "llm_model": settings.llm.model if mode == "llm" else None,
         },
@@ -117,4 +135,31 @@ def build(
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "questions_file": str(questions_file),
         "questions_sha256": file_sha256(questions_file),
+        "manifest": None if manifest is None else manifest_stamp(manifest, outcomes, hashes),
+    }
+
+
+def manifest_stamp(
+    manifest: Manifest, outcomes: Sequence[Outcome], hashes: dict[str, str | None]
+) -> dict[str, Any]:
+    """What a manifest run was made of: each document with its split and indexed
+    hash, each question set with its split, size and sha256."""
+    sizes: dict[str, int] = {}
+    for o in outcomes:
+        sizes[o.question.source] = sizes.get(o.question.source, 0) + 1
+    return {
+        "path": str(manifest.path),
+        "documents": [
+            {"id": d.id, "split": d.split, "title": d.title, "hash": hashes.get(d.id)}
+            for d in manifest.documents
+        ],
+        "question_sets": [
+            {
+                "path": str(qs.path),
+                "split": qs.split,
+                "questions": sizes.get(str(qs.path), 0),
+                "sha256": file_sha256(qs.path),
+            }
+            for qs in manifest.question_sets
+        ],
     }

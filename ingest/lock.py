@@ -73,7 +73,9 @@ def store_lock(
             raise StoreError(
                 f"cannot lock {path} (no flock() on this platform, or the data directory "
                 "is not writable); stop every ingest and the web chat, or choose another "
-                "--store, then run the command again."
+                "--store, then run the command again.",
+                zh=f"无法锁定 {path}（本平台没有 flock()，或数据目录不可写）；请停止所有导入和"
+                "网页问答，或用 --store 另选目录，然后重新运行命令。",
             )
         yield
         return
@@ -88,9 +90,12 @@ def store_lock(
             except BlockingIOError:
                 if deadline is not None and time.monotonic() >= deadline:
                     what = "an ingest or delete is writing to" if exclusive else "gc is cleaning"
+                    what_zh = "有导入或删除正在写入" if exclusive else "gc 正在清理"
                     raise StoreError(
                         f"{what} the index in {path.parent} (waited {timeout:g} s); "
-                        "run the command again when it has finished."
+                        "run the command again when it has finished.",
+                        zh=f"{what_zh} {path.parent} 中的索引（已等待 {timeout:g} 秒）；"
+                        "请等它完成后重新运行命令。",
                     ) from None
                 time.sleep(_POLL_S)
         yield

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from speechqa.errors import SpeechQAError
+from speechqa.lang import say
 from speechqa.settings import Settings
 
 from .lock import store_lock
@@ -213,24 +214,43 @@ class GcReport:
         }
 
     def to_text(self) -> str:
+        """The report in the user's language (speechqa.lang)."""
         verb = "可清理" if self.dry_run else "已清理"
+        verb_en = "would remove" if self.dry_run else "removed"
         lines = []
         for e in self.entries:
             if e.skipped:
-                lines.append(f"{e.embedder}：跳过（{e.skipped}）")
+                lines.append(
+                    say(
+                        f"{e.embedder}：跳过（{e.skipped}）", f"{e.embedder}: skipped ({e.skipped})"
+                    )
+                )
                 continue
             lines.append(
-                f"{e.embedder}：文档 {e.records} 篇，检索块 {e.chunks} 个，缓存向量 {e.vectors} 个；"
-                f"{verb}孤立检索块 {e.orphan_chunks} 个、未用向量 {e.unused_vectors} 个，"
-                f"{_size(e.bytes)}"
+                say(
+                    f"{e.embedder}：文档 {e.records} 篇，检索块 {e.chunks} 个，缓存向量 {e.vectors} 个；"
+                    f"{verb}孤立检索块 {e.orphan_chunks} 个、未用向量 {e.unused_vectors} 个，"
+                    f"{_size(e.bytes)}",
+                    f"{e.embedder}: documents {e.records}, chunks {e.chunks}, cached vectors "
+                    f"{e.vectors}; {verb_en} orphan chunks {e.orphan_chunks}, unused vectors "
+                    f"{e.unused_vectors}, {_size(e.bytes)}",
+                )
             )
         if not self.entries:
-            lines.append("索引中还没有集合，无需清理。")
-        total = (
+            lines.append(
+                say(
+                    "索引中还没有集合，无需清理。",
+                    "The index holds no collections yet; nothing to clean.",
+                )
+            )
+        total = say(
             f"合计{verb}孤立检索块 {self.orphan_chunks} 个、未用向量 {self.unused_vectors} 个，"
-            f"{_size(self.bytes)}"
+            f"{_size(self.bytes)}",
+            f"in all {verb_en} orphan chunks {self.orphan_chunks}, unused vectors "
+            f"{self.unused_vectors}, {_size(self.bytes)}",
         )
-        lines.append(total + ("（--dry-run：未做改动）" if self.dry_run else ""))
+        dry = say("（--dry-run：未做改动）", " (--dry-run: nothing changed)")
+        lines.append(total + (dry if self.dry_run else ""))
         return "\n".join(lines)
 
 
@@ -261,7 +281,10 @@ def gc(
                         0,
                         0,
                         0,
-                        skipped=f"缺少 sq-{what}-{key} 集合；运行 speechqa doctor",
+                        skipped=say(
+                            f"缺少 sq-{what}-{key} 集合；运行 speechqa doctor",
+                            f"collection sq-{what}-{key} is missing; run speechqa doctor",
+                        ),
                     )
                 )
                 continue
@@ -327,13 +350,22 @@ class DoctorReport:
 
     def to_text(self) -> str:
         mark = {"ok": "✓", "warn": "!", "error": "✗"}
-        lines = [f"索引：{self.store}（嵌入模型 {self.embedder}）"]
+        lines = [
+            say(
+                f"索引：{self.store}（嵌入模型 {self.embedder}）",
+                f"index: {self.store} (embedder {self.embedder})",
+            )
+        ]
         for c in self.checks:
-            lines.append(f"{mark[c.status]} {c.name}：{c.message}")
+            lines.append(f"{mark[c.status]} {c.name}{say('：', ': ')}{c.message}")
             if c.fix:
-                lines.append(f"    修复：{c.fix}")
+                lines.append(say(f"    修复：{c.fix}", f"    fix: {c.fix}"))
         fixes = [c for c in self.checks if c.status != "ok"]
-        lines.append("一切正常。" if not fixes else f"发现 {len(fixes)} 个问题。")
+        lines.append(
+            say("一切正常。", "All fine.")
+            if not fixes
+            else say(f"发现 {len(fixes)} 个问题。", f"{len(fixes)} problems found.")
+        )
         return "\n".join(lines)
 
 
@@ -373,29 +405,51 @@ def _check_collections(key: str, kinds: set[str], keys: dict[str, set[str]]) -> 
         return Check(
             "collections",
             "warn",
-            "这个嵌入模型还没有索引" + (f"（库中另有 {', '.join(others)}）" if others else ""),
-            "speechqa ingest（或用 --embedder 选库中已有的模型）",
+            say(
+                "这个嵌入模型还没有索引" + (f"（库中另有 {', '.join(others)}）" if others else ""),
+                "this embedder has no index yet"
+                + (f" (the store holds {', '.join(others)})" if others else ""),
+            ),
+            say(
+                "speechqa ingest（或用 --embedder 选库中已有的模型）",
+                "speechqa ingest (or pick a model the store holds with --embedder)",
+            ),
             details,
         )
     absent = [k for k in ("chunks", "docs", "vectors") if k not in kinds]
     if not absent:
-        return Check("collections", "ok", "检索块、文档记录、向量缓存三个集合齐全", None, details)
+        return Check(
+            "collections",
+            "ok",
+            say(
+                "检索块、文档记录、向量缓存三个集合齐全",
+                "all three collections present: chunks, document records, vector cache",
+            ),
+            None,
+            details,
+        )
     names = ", ".join(f"sq-{k}-{key}" for k in absent)
     if absent == ["vectors"]:
         return Check(
             "collections",
             "warn",
-            f"缺少 {names}（旧版索引）",
-            "speechqa ingest（会自动建立）",
+            say(f"缺少 {names}（旧版索引）", f"{names} is missing (an older index)"),
+            say("speechqa ingest（会自动建立）", "speechqa ingest (creates it)"),
             details,
         )
     return Check(
         "collections",
         "error",
-        f"缺少 {names}",
-        "speechqa gc，然后 speechqa ingest 重新导入全部文档"
+        say(f"缺少 {names}", f"{names} missing"),
+        say(
+            "speechqa gc，然后 speechqa ingest 重新导入全部文档",
+            "speechqa gc, then speechqa ingest every document again",
+        )
         if "docs" in absent
-        else "speechqa ingest --delete DOC 后重新导入每篇文档",
+        else say(
+            "speechqa ingest --delete DOC 后重新导入每篇文档",
+            "speechqa ingest --delete DOC, then ingest each document again",
+        ),
         details,
     )
 
@@ -406,8 +460,11 @@ def _check_embedder(client: Any, key: str, model: str, dim: int | str) -> Check:
         return Check(
             "embedder",
             "error",
-            f"无法加载嵌入模型：{dim}",
-            "检查 SPEECHQA_EMBEDDER_PROVIDER / _MODEL / _BASE_URL",
+            say(f"无法加载嵌入模型：{dim}", f"cannot load the embedder: {dim}"),
+            say(
+                "检查 SPEECHQA_EMBEDDER_PROVIDER / _MODEL / _BASE_URL",
+                "check SPEECHQA_EMBEDDER_PROVIDER / _MODEL / _BASE_URL",
+            ),
         )
     col = client.get_collection(CHUNKS + key, embedding_function=None)
     have = col.metadata or {}
@@ -426,12 +483,26 @@ def _check_embedder(client: Any, key: str, model: str, dim: int | str) -> Check:
         return Check(
             "embedder",
             "error",
-            f"索引由 {have.get('model')}（{have.get('dimension')} 维）建立，"
-            f"当前模型是 {model}（{dim} 维）",
-            "用 --embedder / --embedder-model 选建索引时的模型，或用 --store 换一个目录重新导入",
+            say(
+                f"索引由 {have.get('model')}（{have.get('dimension')} 维）建立，"
+                f"当前模型是 {model}（{dim} 维）",
+                f"the index was built with {have.get('model')} ({have.get('dimension')} dims), "
+                f"the configured model is {model} ({dim} dims)",
+            ),
+            say(
+                "用 --embedder / --embedder-model 选建索引时的模型，或用 --store 换一个目录重新导入",
+                "pick the index's model with --embedder / --embedder-model, or ingest into "
+                "another --store",
+            ),
             details,
         )
-    return Check("embedder", "ok", f"{model}，{dim} 维，与索引一致", None, details)
+    return Check(
+        "embedder",
+        "ok",
+        say(f"{model}，{dim} 维，与索引一致", f"{model}, {dim} dims, as the index"),
+        None,
+        details,
+    )
 
 
 def _check_records(s: Scan) -> Check:
@@ -447,19 +518,42 @@ def _check_records(s: Scan) -> Check:
         return Check(
             "records",
             "error",
-            f"{len(docs)} 篇文档缺少 {s.missing} 个检索块（{shown}），检索时找不到这些段落",
-            "对每篇：speechqa ingest --delete DOC，再 speechqa ingest 原文件",
+            say(
+                f"{len(docs)} 篇文档缺少 {s.missing} 个检索块（{shown}），检索时找不到这些段落",
+                f"{len(docs)} documents lack {s.missing} chunks ({shown}); retrieval cannot "
+                "find those paragraphs",
+            ),
+            say(
+                "对每篇：speechqa ingest --delete DOC，再 speechqa ingest 原文件",
+                "for each: speechqa ingest --delete DOC, then speechqa ingest the file",
+            ),
             details,
         )
     if s.miscounted:
         return Check(
             "records",
             "warn",
-            f"{len(s.miscounted)} 篇文档记录的检索块数与正文不符（{', '.join(s.miscounted[:5])}）",
-            "对每篇：speechqa ingest --delete DOC，再 speechqa ingest 原文件",
+            say(
+                f"{len(s.miscounted)} 篇文档记录的检索块数与正文不符（{', '.join(s.miscounted[:5])}）",
+                f"{len(s.miscounted)} document records count other chunks than their text "
+                f"makes ({', '.join(s.miscounted[:5])})",
+            ),
+            say(
+                "对每篇：speechqa ingest --delete DOC，再 speechqa ingest 原文件",
+                "for each: speechqa ingest --delete DOC, then speechqa ingest the file",
+            ),
             details,
         )
-    return Check("records", "ok", f"文档 {s.records} 篇，每篇的检索块都在", None, details)
+    return Check(
+        "records",
+        "ok",
+        say(
+            f"文档 {s.records} 篇，每篇的检索块都在",
+            f"documents {s.records}, every one with all its chunks",
+        ),
+        None,
+        details,
+    )
 
 
 def _check_orphans(s: Scan) -> Check:
@@ -469,11 +563,20 @@ def _check_orphans(s: Scan) -> Check:
         return Check(
             "orphans",
             "warn",
-            f"{n} 个检索块不属于任何文档记录（占用空间，挤占检索名额）",
+            say(
+                f"{n} 个检索块不属于任何文档记录（占用空间，挤占检索名额）",
+                f"{n} chunks belong to no document record (they take space and retrieval places)",
+            ),
             "speechqa gc",
             details,
         )
-    return Check("orphans", "ok", f"检索块 {len(s.stored)} 个，没有孤立的", None, details)
+    return Check(
+        "orphans",
+        "ok",
+        say(f"检索块 {len(s.stored)} 个，没有孤立的", f"chunks {len(s.stored)}, no orphans"),
+        None,
+        details,
+    )
 
 
 def _check_cache(client: Any, key: str, s: Scan) -> Check:
@@ -491,10 +594,20 @@ def _check_cache(client: Any, key: str, s: Scan) -> Check:
         return Check(
             "cache",
             "warn",
-            f"缓存向量 {len(s.cached)} 个（约 {size}），其中 {unused} 个已无检索块使用",
+            say(
+                f"缓存向量 {len(s.cached)} 个（约 {size}），其中 {unused} 个已无检索块使用",
+                f"cached vectors {len(s.cached)} (about {size}), {unused} of them used by no chunk",
+            ),
             "speechqa gc",
             details,
         )
     return Check(
-        "cache", "ok", f"缓存向量 {len(s.cached)} 个（约 {size}），都在使用", None, details
+        "cache",
+        "ok",
+        say(
+            f"缓存向量 {len(s.cached)} 个（约 {size}），都在使用",
+            f"cached vectors {len(s.cached)} (about {size}), all in use",
+        ),
+        None,
+        details,
     )

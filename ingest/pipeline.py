@@ -14,7 +14,7 @@ from pathlib import Path
 
 from speechqa.errors import DocumentError
 
-from .load import LoadedDocument, load_bytes, load_path
+from .load import LoadedDocument, check_size, load_bytes, load_path
 from .parse import ParsedDocument, parse, slugify
 from .store import Incoming, Index
 
@@ -68,7 +68,8 @@ def ingest_loaded(
     if dup:
         names = [d.source for d, p in zip(docs, parsed, strict=True) if p.doc_id == dup]
         raise DocumentError(
-            f"{names[1]}: has the same document id '{dup}' as {names[0]}; rename one file."
+            f"{names[1]}: has the same document id '{dup}' as {names[0]}; rename one file.",
+            zh=f"{names[1]}：与 {names[0]} 的文档编号同为 '{dup}'；请给其中一个文件改名。",
         )
     total = sum(len(p.chunks()) for p in parsed)
     done = 0
@@ -118,9 +119,6 @@ def ingest_paths(
 
 
 def ingest_upload(index: Index, data: bytes, name: str, max_bytes: int) -> IngestSummary:
-    """Ingest one uploaded file (the web chat's path)."""
-    if len(data) > max_bytes:
-        raise DocumentError(
-            f"{name}: {len(data) / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit; split the file."
-        )
+    """Ingest one uploaded file's bytes (the size check is the one of files on disk)."""
+    check_size(name, len(data), max_bytes)
     return ingest_loaded(index, [load_bytes(data, name)])

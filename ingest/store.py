@@ -11,25 +11,36 @@ The document record is the switch that makes a version visible: chunks of a new
 version are written first, then the record is replaced in one upsert, then the
 chunks only the old version used are deleted. Readers only trust chunks whose ids
 the current record produces, so no reader ever sees a half-updated document and
-an interrupted ingest leaves the previous version intact. Writes hold the store's
-lock shared (:mod:`ingest.lock`) so that ``speechqa gc`` (:mod:`ingest.maintenance`),
-which holds it exclusive, never sees a write half way.
+an interrupted ingest leaves the previous version intact. The chunks such an
+ingest wrote (orphans) are deleted by the next ingest of the same documents.
+Writes hold the store's lock shared (:mod:`ingest.lock`) so that ``speechqa gc``
+(:mod:`ingest.maintenance`), which holds it exclusive, never sees a write half way.
+
+Every write and delete bumps a generation stamp in the document collection's
+metadata, so a long-running reader (the web chat) notices changes made by another
+process with one cheap read.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import numpy as np
 
-from speechqa.errors import EmbedderMismatchError, StoreError, UnknownDocumentError
-from speechqa.settings import Settings
+from speechqa.errors import (
+    EmbedderMismatchError,
+    SpeechQAError,
+    StoreError,
+    UnknownDocumentError,
+)
+from speechqa.settings import Settings, mask_url
 from speechqa.text import tokenize, tokenizer_key
 
 from .embed import SpeechEmbeddings
@@ -39,6 +50,35 @@ from .parse import Chunk, ParsedDocument, parse
 SCHEMA_VERSION = "1"
 # Chroma needs a vector for every record; document records are never searched.
 _NO_VECTOR = [1.0]
+
+
+class SearchStore(Protocol):
+    """What answering (``rag/``) reads from the index: the documents with their stored
+    BM25 tokens, the dense search over chunks and the chunks' vectors, and the
+    generation stamp that says when another process changed them. :class:`Index`
+    implements it over Chroma's public collection API; ``rag/`` depends on this
+    interface only, never on Chroma."""
+
+    @property
+    def embeddings(self) -> SpeechEmbeddings: ...
+
+    def generation(self) -> str: ...
+
+    def documents(self) -> list[DocRecord]: ...
+
+    def load_with_tokens(
+        self, doc_ids: Iterable[str] | None = None
+    ) -> tuple[list[ParsedDocument], dict[str, list[list[str]]]]: ...
+
+    def dense(
+        self,
+        query_vector: list[float],
+        k: int,
+        doc_ids: list[str] | None = None,
+        level: str | None = None,
+    ) -> list[tuple[str, float]]: ...
+
+    def vectors_of(self, ids: list[str]) -> dict[str, list[float]]: ...
 
 
 @dataclass(frozen=True)
@@ -110,8 +150,10 @@ def make_client(settings: Settings) -> Any:
             )
         except Exception as exc:
             raise StoreError(
-                f"cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}); "
-                "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL."
+                f"cannot reach the Chroma server at {mask_url(settings.chroma_url)} ({type(exc).__name__}); "
+                "start it with 'chroma run --path DIR --port PORT' or unset SPEECHQA_CHROMA_URL.",
+                zh=f"无法连接 Chroma 服务器 {mask_url(settings.chroma_url)}（{type(exc).__name__}）；"
+                "请用 'chroma run --path 数据目录 --port 端口' 启动它，或取消 SPEECHQA_CHROMA_URL。",
             ) from None
     path = Path(settings.store).expanduser() / "chroma"
     try:
@@ -120,8 +162,57 @@ def make_client(settings: Settings) -> Any:
     except Exception as exc:
         raise StoreError(
             f"cannot open the index in {path} ({type(exc).__name__}: {exc}); "
-            "check the folder's permissions or choose another with --store."
+            "check the folder's permissions or choose another with --store.",
+            zh=f"无法打开 {path} 中的索引（{type(exc).__name__}: {exc}）；"
+            "请检查该目录的权限，或用 --store 另选目录。",
         ) from None
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """A connection-level failure (the Chroma server is down or went away)."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        name = type(cur).__name__
+        if isinstance(cur, ConnectionError | TimeoutError) or any(
+            w in name for w in ("Connect", "Timeout", "RemoteProtocol", "NetworkError")
+        ):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
+
+
+def chroma_down(url: str | None) -> StoreError:
+    shown = mask_url(url) or "(unset)"
+    return StoreError(
+        f"the Chroma server at {shown} does not answer; start it again "
+        "('chroma run --path DIR --port PORT') or unset SPEECHQA_CHROMA_URL.",
+        zh=f"无法连接 Chroma 向量库服务器（{shown}）：请确认它已启动"
+        "（chroma run --path 数据目录 --port 端口），或取消 SPEECHQA_CHROMA_URL 改用内置索引；"
+        "服务器恢复后直接重试即可。",
+    )
+
+
+def _store_call(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Index methods: a Chroma server that stopped answering is a StoreError that
+    names it and says what to do, not a ConnectError from deep in the client."""
+
+    @functools.wraps(fn)
+    def call(self: Index, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except SpeechQAError:
+            raise
+        except Exception as exc:
+            if self.settings.chroma_url and is_unreachable(exc):
+                raise chroma_down(self.settings.chroma_url) from None
+            raise
+
+    return call
+
+
+GENERATION_KEY = "generation"
 
 
 class Index:
@@ -159,22 +250,37 @@ class Index:
                 metadata=meta,
                 configuration={"hnsw": {"space": "cosine"}},
             )
+            # The same collection through chromadb's public API (the LangChain store
+            # above stays for LangChain users: index.vectors.similarity_search).
+            self._chunks = self.client.get_collection(
+                name=f"sq-chunks-{key}", embedding_function=None
+            )
         except Exception as exc:
             raise StoreError(
                 f"cannot open the Chroma collections ({type(exc).__name__}: {exc}); "
-                "check --store / SPEECHQA_CHROMA_URL."
+                "check --store / SPEECHQA_CHROMA_URL.",
+                zh=f"无法打开 Chroma 集合（{type(exc).__name__}: {exc}）；"
+                "请检查 --store / SPEECHQA_CHROMA_URL。",
             ) from None
-        have = self.vectors._collection.metadata or {}
+        have = self._chunks.metadata or {}
         if have.get("model") != meta["model"] or have.get("dimension") != meta["dimension"]:
             raise EmbedderMismatchError(
                 f"collection sq-chunks-{key} was built with {have.get('model')} "
                 f"({have.get('dimension')} dims), not {meta['model']} ({meta['dimension']} dims); "
-                "re-ingest into another --store."
+                "re-ingest into another --store.",
+                zh=f"集合 sq-chunks-{key} 是用 {have.get('model')}（{have.get('dimension')} 维）"
+                f"建的，不是 {meta['model']}（{meta['dimension']} 维）；请导入到另一个 --store。",
             )
 
     @property
     def chunks_collection(self) -> Any:
-        return self.vectors._collection
+        """The chunk collection (chromadb's ``Collection``)."""
+        return self._chunks
+
+    @_store_call
+    def chunk_count(self) -> int:
+        """Chunks stored, current or not."""
+        return int(self._chunks.count())
 
     # ---- documents -------------------------------------------------------
     def _records(self, ids: list[str] | None, include: list[str]) -> dict[str, list[Any]]:
@@ -195,11 +301,23 @@ class Index:
             if (ids is not None and offset >= len(ids)) or (ids is None and len(got["ids"]) < step):
                 return out
 
+    @_store_call
+    def generation(self) -> str:
+        """The store's generation stamp: changes whenever a document is written or
+        deleted, by any process."""
+        col = self.client.get_collection(name=self._docs.name)
+        return str((col.metadata or {}).get(GENERATION_KEY, ""))
+
+    def _bump(self) -> None:
+        self._docs.modify(metadata={"schema": SCHEMA_VERSION, GENERATION_KEY: str(time.time_ns())})
+
+    @_store_call
     def documents(self) -> list[DocRecord]:
         got = self._records(None, ["metadatas"])
         records = [_record(i, m) for i, m in zip(got["ids"], got["metadatas"] or [], strict=True)]
         return sorted(records, key=lambda r: r.ingested_at)
 
+    @_store_call
     def record(self, doc_id: str) -> DocRecord | None:
         got = self._docs.get(ids=[doc_id], include=["metadatas"])
         if not got["ids"]:
@@ -210,6 +328,7 @@ class Index:
         """Parsed documents (all, or the given ids); unknown ids raise."""
         return self.load_with_tokens(doc_ids)[0]
 
+    @_store_call
     def load_with_tokens(
         self, doc_ids: Iterable[str] | None = None
     ) -> tuple[list[ParsedDocument], dict[str, list[list[str]]]]:
@@ -224,11 +343,7 @@ class Index:
         if wanted:
             missing = sorted(set(wanted) - set(got["ids"]))
             if missing:
-                known = ", ".join(self._records(None, [])["ids"]) or "none"
-                raise UnknownDocumentError(
-                    f"document '{missing[0]}' is not in the index (have: {known}); "
-                    "see 'speechqa docs' or ingest it first."
-                )
+                raise UnknownDocumentError.of(missing[0], self._records(None, [])["ids"])
         rows = sorted(
             zip(got["ids"], got["metadatas"], got["documents"], strict=True),
             key=lambda row: str((row[1] or {}).get("ingested_at", "")),
@@ -260,6 +375,7 @@ class Index:
         """Make ``doc`` the current version of its doc_id, embedding only new text."""
         return self.write([Incoming(doc, source, encoding)], progress)
 
+    @_store_call
     @writes
     def write(
         self, batch: Sequence[Incoming], progress: Callable[[int], None] | None = None
@@ -286,13 +402,11 @@ class Index:
                 todo.append(item)
         if not todo:
             return stats
-        # Chunks already stored under the doc_ids that have a record: the old
-        # version's, and any an interrupted ingest wrote before its record switch.
-        # A document without a record is not looked up (a metadata filter scans
-        # the whole collection): chunks an interrupted first ingest left behind
-        # are overwritten when their text is the same, and otherwise stay
-        # invisible to readers, which trust only the record's ids.
-        existing = self._chunk_ids_of([i.doc.doc_id for i in todo if i.doc.doc_id in old])
+        # Chunks already stored under these doc_ids: the old version's, and any an
+        # interrupted ingest wrote before its record switch (with or without an
+        # old record). Those the new version does not use are deleted after the
+        # switch, so orphans never outlive the next ingest of their document.
+        existing = self._chunk_ids_of([i.doc.doc_id for i in todo])
         chunks = [c for item in todo for c in item.doc.chunks()]
         new = [c for c in chunks if c.id not in existing]
         stats.skipped += len(chunks) - len(new)
@@ -313,6 +427,16 @@ class Index:
                 )
         # The switch: from this upsert on, readers see the new versions.
         stats.changed = True
+        self._switch(todo)
+        stale = sorted(set(existing) - {c.id for c in chunks})
+        if stale:
+            col.delete(ids=stale)
+            stats.deleted = len(stale)
+        self._bump()
+        return stats
+
+    def _switch(self, todo: list[Incoming]) -> None:
+        """Replace the records of ``todo`` in one upsert: the moment readers see them."""
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self._docs.upsert(
             ids=[item.doc.doc_id for item in todo],
@@ -320,11 +444,6 @@ class Index:
             documents=[item.doc.text for item in todo],
             metadatas=[item.record_metadata(now) for item in todo],
         )
-        stale = sorted(set(existing) - {c.id for c in chunks})
-        if stale:
-            col.delete(ids=stale)
-            stats.deleted = len(stale)
-        return stats
 
     def _hashes(self, doc_ids: list[str]) -> dict[str, str]:
         got = self._records(doc_ids, ["metadatas"])
@@ -349,15 +468,19 @@ class Index:
         except Exception:  # older servers do not say: Chroma's long-standing default
             return 1000
 
+    @_store_call
     @writes
     def delete(self, doc_id: str) -> int:
-        if self.record(doc_id) is None:
+        """Remove ``doc_id``: its record, then its chunks. A document that only an
+        interrupted first ingest left chunks of (no record) can be deleted too."""
+        ids = sorted(self._chunk_ids_of([doc_id]))
+        if self.record(doc_id) is None and not ids:
             self.load([doc_id])  # raises UnknownDocumentError with the known ids
         # Record first: from that moment the chunks are invisible to readers.
         self._docs.delete(ids=[doc_id])
-        ids = self.chunks_collection.get(where={"doc_id": doc_id}, include=[])["ids"]
         if ids:
             self.chunks_collection.delete(ids=ids)
+        self._bump()
         return len(ids)
 
     @dataclass
@@ -422,6 +545,7 @@ class Index:
             self._cache.upsert(ids=[h for h, _ in part], embeddings=[v for _, v in part])
 
     # ---- reading ---------------------------------------------------------
+    @_store_call
     def dense(
         self,
         query_vector: list[float],
@@ -451,6 +575,7 @@ class Index:
             for cid, dist in zip(got["ids"][0], (got["distances"] or [[]])[0], strict=True)
         ]
 
+    @_store_call
     def vectors_of(self, ids: list[str]) -> dict[str, list[float]]:
         if not ids:
             return {}

@@ -9,13 +9,40 @@ An unverified quote is marked in the text and never reported as verified.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ingest.parse import ParsedDocument
 from speechqa.text import find_quote, split_sentences
 
-from .constants import CITATION_RE, QUOTE_RE, UNVERIFIED_MARK
+from .constants import (
+    CITATION_RE,
+    CITATION_VARIANT_RES,
+    INTRO_LINE_RE,
+    QUOTE_RE,
+    UNCITED_MARK,
+    UNVERIFIED_MARK,
+    cite,
+)
 from .result import Citation
+
+
+def normalize_citations(text: str) -> str:
+    """Citation variants models write (【¶3】, [3], （第3段）, [第3、5段]…) as [¶n]."""
+
+    def canonical(m: re.Match[str]) -> str:
+        nums = m.groupdict().get("nums") or m.groupdict().get("nums2") or ""
+        return "".join(cite(int(n)) for n in re.findall(r"\d+", nums))
+
+    for pattern in CITATION_VARIANT_RES:
+        text = pattern.sub(canonical, text)
+    return text
+
+
+def _mark(unit: str) -> str:
+    """``unit`` with UNCITED_MARK after its text (before trailing whitespace)."""
+    body = unit.rstrip()
+    return body + UNCITED_MARK + unit[len(body) :]
 
 
 @dataclass
@@ -51,10 +78,21 @@ def _units(text: str) -> list[str]:
     return units[:-1] if units else units
 
 
-def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
+def verify(
+    text: str,
+    doc: ParsedDocument,
+    allowed: set[int],
+    values: Sequence[tuple[int, int]] = (),
+    *,
+    mark_uncited: bool = False,
+) -> Verified:
     """Check every citation and quote of ``text`` against ``doc``.
 
-    ``allowed`` is the set of paragraph numbers the answerer was given.
+    ``allowed`` is the set of paragraph numbers the answerer was given; ``values``
+    are document spans of asked values, each given to the verified quote holding it.
+    A sentence whose citations were all dropped is marked UNCITED_MARK, and so is every
+    sentence without a citation when ``mark_uncited`` (an LLM's answer): what
+    cannot be traced to the speech never prints as if it could.
     """
     out = Verified(text="")
     seen: set[tuple[int, str | None]] = set()
@@ -66,6 +104,7 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
             rebuilt.append("\n")
             continue
         valid: list[int] = []
+        had_citation = CITATION_RE.search(unit) is not None
 
         def keep(m: re.Match[str], valid: list[int] = valid) -> str:
             ok = []
@@ -90,10 +129,11 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
                     key = (n, quote)
                     if key not in seen:
                         seen.add(key)
+                        start, end = p.start + span[0], p.start + span[1]
+                        inside = [v for v in values if start <= v[0] < v[1] <= end]
+                        vs, ve = inside[0] if inside else (None, None)
                         out.citations.append(
-                            Citation(
-                                doc.doc_id, n, quote, p.start + span[0], p.start + span[1], True
-                            )
+                            Citation(doc.doc_id, n, quote, start, end, True, None, vs, ve)
                         )
                     return m.group(0)
             found = next((p.n for p in doc.paragraphs if find_quote(quote, p.text)), None)
@@ -106,10 +146,12 @@ def verify(text: str, doc: ParsedDocument, allowed: set[int]) -> Verified:
 
         unit = QUOTE_RE.sub(check, unit)
         body = CITATION_RE.sub("", unit).strip()
-        if body and re.search(r"\w", body):
+        if body and re.search(r"\w", body) and not INTRO_LINE_RE.match(body):
             out.sentences += 1
             if not valid:
                 out.uncited += 1
+                if had_citation or mark_uncited:
+                    unit = _mark(unit)
         quoted = {c.paragraph for c in out.citations if c.quote is not None}
         for n in valid:
             if n not in quoted and (n, None) not in seen:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from speechqa.cli import print_json, settings_from_args
+from rag.constants import PARTIAL_LABEL
+from speechqa.cli import positive_int, print_json, settings_from_args
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -20,7 +21,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser("quote", parents=[common], help="verbatim passages on a topic, with ¶n")
     p.add_argument("topic")
     p.add_argument("--doc", metavar="DOC")
-    p.add_argument("--limit", type=int, default=5, help="most passages (default 5)")
+    p.add_argument("--limit", type=positive_int, default=5, help="most passages (default 5)")
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--json", action="store_true")
     fmt.add_argument("--markdown", action="store_true", help="「…」（第n段） lines ready to paste")
@@ -36,7 +37,7 @@ def _settings(args: argparse.Namespace):
     overrides = {}
     if getattr(args, "mode", None):
         overrides["answer.mode"] = args.mode
-    if getattr(args, "top_k", None):
+    if getattr(args, "top_k", None) is not None:
         overrides["retrieval.top_k"] = args.top_k
     args.settings_overrides = overrides
     return settings_from_args(args)
@@ -44,7 +45,9 @@ def _settings(args: argparse.Namespace):
 
 def render(answer) -> str:
     """Answer text for a terminal: the answer, then where each citation points."""
-    lines = [answer.answer]
+    lines = [
+        f"〔{PARTIAL_LABEL}〕{answer.answer}" if answer.outcome == "partial" else answer.answer
+    ]
     if answer.citations:
         lines.append("")
         for c in answer.citations:
@@ -53,6 +56,8 @@ def render(answer) -> str:
             lines.append(f"  [¶{c.paragraph}] {mark} {what}")
         if answer.title:
             lines.append(f"  （出自《{answer.title}》）")
+    if answer.confidence is not None:
+        lines.append(f"（置信度 {answer.confidence:.2f}）")
     return "\n".join(lines)
 
 
@@ -84,10 +89,18 @@ def cmd_quote(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
     from speechqa.errors import SpeechQAError
     from speechqa.factory import build_assistant
+    from speechqa.lang import current_lang, say
 
+    lang = current_lang()
     assistant = build_assistant(_settings(args))
     history: list[str] = []
-    print("讲话问答（输入问题，回车提问；空行或 Ctrl-D 退出）")
+    print(
+        say(
+            "讲话问答（输入问题，回车提问；空行或 Ctrl-D 退出）",
+            "speechqa chat (type a question and press Enter; an empty line or Ctrl-D quits)",
+            lang,
+        )
+    )
     while True:
         try:
             question = input("问> ").strip()
@@ -100,7 +113,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
                 if event.kind == "final" and event.answer is not None:
                     print(render(event.answer) + "\n")
         except SpeechQAError as exc:
-            print(f"错误：{exc}")
+            print(say(f"错误：{exc.message(lang)}", f"error: {exc.message(lang)}", lang))
             continue
         history.append(question)
     return 0

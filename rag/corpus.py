@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ingest.parse import Paragraph, ParsedDocument
-from ingest.store import Index
+from ingest.store import SearchStore
 from speechqa.text import tokenize
 
 # Headings and salutations give a section its context; they are not evidence. The
@@ -34,7 +34,7 @@ class Corpus:
     _pos: dict[tuple[str, int], int] = field(default_factory=dict)
 
     @classmethod
-    def from_index(cls, index: Index) -> Corpus:
+    def from_index(cls, index: SearchStore) -> Corpus:
         return cls.build(*index.load_with_tokens())
 
     @classmethod
@@ -42,7 +42,7 @@ class Corpus:
         cls, docs: list[ParsedDocument], tokens: dict[str, list[list[str]]] | None = None
     ) -> Corpus:
         """The corpus of ``docs``; ``tokens`` (per paragraph, by document content
-        hash: Index.load_with_tokens) saves tokenizing again; documents without
+        hash: SearchStore.load_with_tokens) saves tokenizing again; documents without
         them are tokenized here."""
         paragraphs = [p for d in docs for p in d.paragraphs]
         evidence = [i for i, p in enumerate(paragraphs) if p.kind in EVIDENCE_KINDS]
@@ -88,6 +88,10 @@ class Corpus:
     def idf(self, token: str) -> float:
         """IDF of a token; a word the corpus never uses gets the highest IDF."""
         return self._idf.get(token, math.log(1 + (self.size + 0.5) / 0.5))
+
+    def knows(self, token: str) -> bool:
+        """The token occurs in some evidence paragraph of the corpus."""
+        return token in self._idf
 
     def bm25(
         self, query_tokens: list[str], doc_ids: list[str] | None, k: int

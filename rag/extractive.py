@@ -1,10 +1,9 @@
-"""The extractive answerer, the offline default: the best verbatim sentences of
-the retrieved paragraphs, each quoted and cited, in document order; a single
-clause when one clause holds the fact asked for.
+"""The extractive answerer, the offline default: verbatim sentences of the
+retrieved paragraphs, each quoted and cited, in document order, put together by
+what the question asks for (:mod:`rag.compose`): every item of a list, the whole
+sentence that holds an asked value, whole sentences for the rest.
 
-Answerability decides refusal. A dense score alone cannot (unanswerable and
-answerable questions overlap in cosine), so it is combined with how much of the
-question's content, weighted by IDF, the best paragraphs actually contain.
+Whether to answer at all is decided before, by :mod:`rag.answerability`.
 """
 
 from __future__ import annotations
@@ -15,29 +14,27 @@ from dataclasses import dataclass
 import numpy as np
 
 from ingest.parse import Paragraph
-from ingest.store import Index
-from speechqa.settings import AnswerSettings
+from ingest.store import SearchStore
+from speechqa.settings import AnswerSettings, DenseScale, ScoringSettings
 from speechqa.text import char_ngrams, content_words, fold, split_sentences
 
-from .answer_type import Slot, absent_topic, answer_slot, has_unknown_number
-from .constants import cite
+from .compose import Composer
 from .corpus import Corpus
 from .retrieve import Retrieval
 
-# Cosines of e5 sit in a narrow band; this maps the useful part of it to 0..1.
-DENSE_FLOOR, DENSE_CEIL = 0.80, 0.95
-# Weights of the answerability score, calibrated on eval/questions.jsonl.
-W_COVERAGE, W_DENSE = 0.5, 0.5
 PARAGRAPHS_CONSIDERED = 3
 _ASKS_NUMBER = re.compile(r"(几|多少|数量|次数|人数|哪一年|哪年|何时|什么时候|多久|多长)")
-_ASKS_SHORT = re.compile(r"(几|多少|哪|谁|什么时候|何时|是什么|叫什么|名称)")
-_HAS_NUMBER = re.compile(r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?[次个项人起年条名方面件]")
+# A count with its measure word: 3次, 十余项, 两个方面 (方面 as a whole word, not 方 or 面).
+_HAS_NUMBER = re.compile(
+    r"[0-9０-９一二三四五六七八九十百千万两]+[余多]?(?:方面|[次个项人起年条名件])"
+)
 _CLAUSE_END = re.compile(r"[，,；;：:]")
 _CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 
 
-def dense_norm(sim: float) -> float:
-    return min(1.0, max(0.0, (sim - DENSE_FLOOR) / (DENSE_CEIL - DENSE_FLOOR)))
+def dense_norm(sim: float, scale: DenseScale) -> float:
+    """A cosine mapped onto 0..1 through its embedder's band (settings.scoring)."""
+    return min(1.0, max(0.0, (sim - scale.floor) / (scale.ceil - scale.floor)))
 
 
 @dataclass
@@ -77,11 +74,20 @@ class Coverage:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, corpus: Corpus, index: Index, cfg: AnswerSettings) -> None:
+    def __init__(
+        self,
+        corpus: Corpus,
+        index: SearchStore,
+        cfg: AnswerSettings,
+        scoring: ScoringSettings | None = None,
+    ) -> None:
         self.corpus = corpus
         self.index = index
         self.cfg = cfg
+        self.scoring = scoring or ScoringSettings()
+        self.scale = self.scoring.scale_for(index.embeddings.model_name)
         self._covers: dict[str, Coverage] = {}
+        self.values: list[tuple[int, int]] = []  # spans of the asked values, last answer
 
     def _coverage(self, question: str) -> Coverage:
         """One Coverage per question: answering asks for it three times."""
@@ -97,46 +103,6 @@ class ExtractiveAnswerer:
                 out.append(p)
         pinned = sum(1 for h in retrieval.hits if h.pinned)
         return out[: max(PARAGRAPHS_CONSIDERED, pinned)]
-
-    def answerability(self, question: str, retrieval: Retrieval, doc_id: str) -> float:
-        """0..1: how likely the retrieved text answers the question.
-
-        Two checks veto outright, because the speech cannot hold the answer:
-        a number or year, or a named topic, that the document never mentions
-        ("2024年…", "对乡村振兴有什么部署"), and a question asking for a kind of
-        value (a count, a date, a name, a place, a phone number) when no clause of
-        the best paragraphs holds one next to what is asked about (“多少个党支部”).
-        See :mod:`rag.answer_type`.
-        """
-        if any(h.pinned for h in retrieval.hits):
-            return 1.0
-        cov = self._coverage(question)
-        paragraphs = self._paragraphs(retrieval, doc_id)
-        if not paragraphs or not cov.words:
-            return 0.0
-        folded_doc = fold(self.corpus.docs[doc_id].text).text
-        if has_unknown_number(cov.folded_words, folded_doc) or absent_topic(question, folded_doc):
-            return 0.0
-        slot = answer_slot(question)
-        if slot is not None and not self._slot_filled(slot, cov, paragraphs):
-            return 0.0
-        best_cov = max(cov(p.text) for p in paragraphs)
-        top_dense = max((h.dense for h in retrieval.hits if h.doc_id == doc_id), default=0.0)
-        return W_COVERAGE * best_cov + W_DENSE * dense_norm(top_dense)
-
-    @staticmethod
-    def _slot_filled(slot: Slot, cov: Coverage, paragraphs: list[Paragraph]) -> bool:
-        """A clause holds a value of the asked kind next to what the question is
-        about: one of its two most specific (highest-IDF) words."""
-        text = "".join(fold(p.text).text for p in paragraphs)
-        ranked = sorted(cov.words, key=lambda w: -w[1])
-        focus = [fw for _, _, fw, _ in ranked if len(fw) >= 2 and fw in text][:2]
-        for p in paragraphs:
-            for clause in _CLAUSE_SPLIT.split(p.text):
-                folded = fold(clause).text
-                if (not focus or any(f in folded for f in focus)) and slot(clause):
-                    return True
-        return False
 
     def _sentences(self, question: str, retrieval: Retrieval, doc_id: str) -> list[Sentence]:
         cov = self._coverage(question)
@@ -156,76 +122,52 @@ class ExtractiveAnswerer:
             vec = vectors.get(cid) if cid else None
             sent.dense = float(np.dot(q, np.asarray(vec, dtype=np.float32))) if vec else 0.0
             sent.coverage = cov(sent.text)
-            prior = 0.08 / (1 + rank[(sent.paragraph.doc_id, sent.paragraph.n)])
-            sent.score = 0.6 * sent.coverage + 0.4 * dense_norm(sent.dense) + prior
+            w = self.scoring
+            prior = w.rank_prior / (1 + rank[(sent.paragraph.doc_id, sent.paragraph.n)])
+            sent.score = (
+                w.coverage_weight * sent.coverage
+                + w.dense_weight * dense_norm(sent.dense, self.scale)
+                + prior
+            )
             if _ASKS_NUMBER.search(question) and _HAS_NUMBER.search(sent.text):
-                sent.score += 0.1
+                sent.score += w.number_bonus
         return sentences
 
-    def _clause(self, question: str, sent: Sentence) -> tuple[int, int] | None:
-        """The shortest run of clauses that holds as much of the question as the sentence."""
-        cov = self._coverage(question)
-        bounds = [0] + [m.end() for m in _CLAUSE_END.finditer(sent.text)]
-        if bounds[-1] != len(sent.text):
-            bounds.append(len(sent.text))
-        if len(bounds) <= 2:
-            return None
-        full = cov(sent.text)
-        wants_number = bool(_ASKS_NUMBER.search(question))
-        best: tuple[int, int] | None = None
-        for width in (1, 2, 3):
-            for i in range(len(bounds) - width):
-                s, e = bounds[i], bounds[i + width]
-                piece = sent.text[s:e]
-                if wants_number and not _HAS_NUMBER.search(piece):
-                    continue
-                if cov(piece) >= 0.9 * full and cov(piece) > 0:
-                    best = (s, e)
-                    break
-            if best:
-                break
-        if best is None:
-            return None
-        s, e = best
-        piece = sent.text[s:e].rstrip("，,；;：:")
-        return sent.start + s, sent.start + s + len(piece)
-
     def answer(self, question: str, retrieval: Retrieval, doc_id: str) -> tuple[str, set[int]]:
-        """Answer text with [¶n] citations, and the paragraphs it was allowed to cite."""
+        """Answer text with [¶n] citations, and the paragraphs it was allowed to cite.
+
+        The answer is composed by what the question asks for (see :mod:`rag.compose`);
+        the document spans of the values it was asked for are left in :attr:`values`."""
         sentences = self._sentences(question, retrieval, doc_id)
-        allowed = {p.n for p in self._paragraphs(retrieval, doc_id)}
+        paragraphs = self._paragraphs(retrieval, doc_id)
+        allowed = {p.n for p in paragraphs}
+        self.values = []
         if not sentences:
             return "", allowed
-        ranked = sorted(sentences, key=lambda s: -s.score)
+        cov = self._coverage(question)
+        focus = [w for w, _, _, _ in sorted(cov.words, key=lambda w: -w[1])]
+        composer = Composer(
+            question,
+            self.corpus.docs[doc_id],
+            sorted(sentences, key=lambda s: -s.score),
+            cov,
+            focus,
+            self.cfg,
+            self._coverage,
+        )
         pinned = [h.n for h in retrieval.hits if h.pinned and h.doc_id == doc_id]
-        if pinned:
-            # Named by outline position: a heading answers as itself, a body
-            # paragraph by its best sentence.
-            lines = []
-            for n in pinned:
-                own = [s for s in ranked if s.paragraph.n == n]
-                if own:
-                    lines.append(f"「{own[0].text}」{cite(n)}")
-            return "\n".join(lines), allowed | set(pinned)
-        best = ranked[0]
-        doc_text = self.corpus.docs[doc_id].text
-        if _ASKS_SHORT.search(question) and len(content_words(question)) <= 6:
-            span = self._clause(question, best)
-            if span:
-                return f"「{doc_text[span[0] : span[1]]}」{cite(best.paragraph.n)}", allowed
-        chosen = [best]
-        for s in ranked[1:]:
-            if len(chosen) >= self.cfg.max_sentences:
-                break
-            if s.coverage <= 0 or s.score < 0.85 * best.score:
-                continue
-            # Another paragraph is cited only when it answers about as well: a weak
-            # second citation costs more trust than it adds.
-            if s.paragraph.n != best.paragraph.n and (
-                s.score < 0.95 * best.score or s.coverage < 0.9 * best.coverage
-            ):
-                continue
-            chosen.append(s)
-        chosen.sort(key=lambda s: (s.paragraph.n, s.start))
-        lines = [f"「{s.text}」{cite(s.paragraph.n)}" for s in chosen]
-        return "\n".join(lines), allowed
+        listed = None
+        if pinned and composer.kind in ("list", "structure"):
+            # "讲话从哪几个方面…" pins the parts, "第三部分…哪几个方面" one part: the
+            # question may mean the points of one.
+            hits = [h.n for h in retrieval.hits if h.doc_id == doc_id]
+            listed = composer.list_answer(hits, pinned)
+        if listed is not None:
+            composed = listed
+        elif pinned:
+            composed = composer.pinned(pinned)
+        else:
+            hits = [h.n for h in retrieval.hits if h.doc_id == doc_id]
+            composed = composer.compose(hits)
+        self.values = composed.values
+        return composed.text, allowed | composed.cited

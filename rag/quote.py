@@ -1,12 +1,19 @@
 """Quote mode for speechwriters: verbatim sentences on a topic with ¶n, section
 path and one sentence of context either side, plus a concordance of the topic's
-terms (every occurrence, with counts)."""
+terms (each paragraph once, with how often the term occurs in it).
+
+Every quote contains the topic term, compared after NFKC and width folding: a
+speechwriter asking for 「国之大者」 pastes sentences that say 国之大者. Passages that
+retrieval finds close to the topic but that do not contain the term are kept apart,
+as related passages."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from ingest.parse import ParsedDocument
+from speechqa.settings import DenseScale, ScoringSettings
 from speechqa.text import content_words, fold, split_sentences
 
 from .constants import paste_quote
@@ -14,6 +21,11 @@ from .extractive import Coverage, dense_norm
 from .retrieve import Retrieval
 
 CONTEXT_CHARS = 30  # concordance context either side of a term
+RELATED_LIMIT = 3
+_QUOTE_MARKS = "“”\"'「」‘’『』 "
+_JOINERS = re.compile(
+    r"以及|[和与及、，,;；\s]+"
+)  # related passages (close to the topic, without its term) shown
 
 
 @dataclass
@@ -60,53 +72,105 @@ class Occurrence:
 
 
 @dataclass
+class ParagraphCount:
+    """A paragraph where a term occurs, how often, and its first occurrence."""
+
+    paragraph: int
+    count: int
+    first: Occurrence
+
+    def to_dict(self) -> dict[str, object]:
+        return {"paragraph": self.paragraph, "count": self.count, **self.first.to_dict()}
+
+
+@dataclass
 class Concordance:
     term: str
     count: int
     occurrences: list[Occurrence] = field(default_factory=list)
 
+    @property
+    def paragraphs(self) -> list[ParagraphCount]:
+        """Each paragraph once, in document order, with its count."""
+        out: dict[int, ParagraphCount] = {}
+        for o in self.occurrences:
+            if o.paragraph in out:
+                out[o.paragraph].count += 1
+            else:
+                out[o.paragraph] = ParagraphCount(o.paragraph, 1, o)
+        return list(out.values())
+
     def to_dict(self) -> dict[str, object]:
         return {
             "term": self.term,
             "count": self.count,
+            "paragraphs": [pc.to_dict() for pc in self.paragraphs],
             "occurrences": [o.to_dict() for o in self.occurrences],
         }
+
+    def where(self) -> str:
+        """第3段、第12段（3次）: each paragraph once."""
+        return "、".join(
+            f"第{pc.paragraph}段" + (f"（{pc.count}次）" if pc.count > 1 else "")
+            for pc in self.paragraphs
+        )
+
+
+NO_QUOTES = "讲话中没有找到含有“{term}”的原文。"
+NOTHING_FOUND = "讲话中没有找到与“{topic}”相关的原文。"
+RELATED_HEAD = "相关段落（不含“{term}”）"
 
 
 @dataclass
 class QuoteResult:
     topic: str
     doc_id: str | None
-    quotes: list[QuoteHit]
+    quotes: list[QuoteHit]  # each contains ``term``
     concordance: list[Concordance]
+    related: list[QuoteHit] = field(default_factory=list)  # close to the topic, without it
+    term: str = ""  # what every quote contains: the topic itself, or its words
     title: str = ""  # the quoted document's title (what users are shown)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "topic": self.topic,
+            "term": self.term or self.topic,
             "doc_id": self.doc_id,
             "title": self.title,
             "quotes": [q.to_dict() for q in self.quotes],
+            "related": [q.to_dict() for q in self.related],
             "concordance": [c.to_dict() for c in self.concordance],
         }
 
+    @property
+    def empty(self) -> bool:
+        return not (self.quotes or self.related or self.concordance)
+
     def to_markdown(self) -> str:
+        term = self.term or self.topic
         lines = [f"## 摘引：{self.topic}", ""]
         if self.title and self.quotes:
             lines += [f"出自《{self.title}》", ""]
+        if not self.quotes:
+            lines.append(NO_QUOTES.format(term=term))
         for q in self.quotes:
             lines.append(f"- {q.paste}" + (f"  \n  〔{q.section}〕" if q.section else ""))
+        if self.related:
+            lines += ["", f"### {RELATED_HEAD.format(term=term)}", ""]
+            lines += [f"- {q.paste}" for q in self.related]
         if self.concordance:
             lines += ["", "### 词语索引", ""]
             for c in self.concordance:
-                where = "、".join(f"第{o.paragraph}段" for o in c.occurrences)
-                lines.append(f"- {c.term}：{c.count} 次（{where}）")
+                lines.append(f"- {c.term}：{c.count} 次（{c.where()}）")
         return "\n".join(lines) + "\n"
 
     def to_text(self) -> str:
-        if not self.quotes and not self.concordance:
-            return f"讲话中没有找到与“{self.topic}”相关的原文。"
+        if self.empty:
+            return NOTHING_FOUND.format(topic=self.topic)
+        term = self.term or self.topic
         lines = [f"出自《{self.title}》"] if self.title and self.quotes else []
+        if not self.quotes:
+            lines.append(NO_QUOTES.format(term=term))
         for i, q in enumerate(self.quotes, 1):
             lines.append(f"{i}. {q.paste}")
             if q.section:
@@ -115,10 +179,15 @@ class QuoteResult:
                 lines.append(f"   前文：{q.before}")
             if q.after:
                 lines.append(f"   后文：{q.after}")
+        if self.related:
+            lines.append(f"\n{RELATED_HEAD.format(term=term)}：")
+            lines += [f"   {q.paste}" for q in self.related]
         for c in self.concordance:
-            lines.append(f"\n“{c.term}” 出现 {c.count} 次：")
-            for o in c.occurrences:
-                lines.append(f"   ¶{o.paragraph}  …{o.left}【{c.term}】{o.right}…")
+            lines.append(f"\n“{c.term}” 出现 {c.count} 次，在 {len(c.paragraphs)} 个段落：")
+            for pc in c.paragraphs:
+                o = pc.first
+                times = f"（{pc.count}次）" if pc.count > 1 else ""
+                lines.append(f"   ¶{pc.paragraph}{times}  …{o.left}【{c.term}】{o.right}…")
         return "\n".join(lines)
 
 
@@ -145,35 +214,77 @@ def concordance(doc: ParsedDocument, term: str) -> Concordance:
     return Concordance(term, len(found), found)
 
 
+def quote_terms(topic: str, doc: ParsedDocument) -> list[str]:
+    """What every quote must contain: the topic without quotation marks; when the
+    document never says it as such and it joins several terms ("纪律教育和警示教育"),
+    each of them."""
+    whole = topic.strip().strip(_QUOTE_MARKS)
+    if contains(doc.text, [whole]):
+        return [whole]
+    parts = [t.strip(_QUOTE_MARKS) for t in _JOINERS.split(whole) if t.strip(_QUOTE_MARKS)]
+    return parts if len(parts) >= 2 else [whole]
+
+
+def contains(text: str, terms: list[str]) -> bool:
+    """Every term occurs in ``text``, compared after NFKC, width and quote folding."""
+    folded = fold(text).text
+    return all((needle := fold(t).text) and needle in folded for t in terms)
+
+
 def find_quotes(
-    topic: str, doc: ParsedDocument, retrieval: Retrieval, coverage: Coverage, limit: int = 5
-) -> list[QuoteHit]:
-    """The sentences of the retrieved paragraphs that best match the topic."""
-    hits: list[QuoteHit] = []
+    topic: str,
+    doc: ParsedDocument,
+    retrieval: Retrieval,
+    coverage: Coverage,
+    limit: int = 5,
+    scoring: ScoringSettings | None = None,
+    scale: DenseScale | None = None,
+) -> tuple[list[QuoteHit], list[QuoteHit]]:
+    """The sentences that contain the topic term, best first (from the whole document:
+    retrieval only orders them), and apart from them the retrieved sentences closest
+    to the topic that do not contain it."""
+    terms = quote_terms(topic, doc)
+    w = scoring or ScoringSettings()
+    scale = scale or w.dense_scale["default"]
     dense = {h.n: h.dense for h in retrieval.hits if h.doc_id == doc.doc_id}
-    for rank, n in enumerate(dense):
-        p = doc.paragraph(n)
-        if p is None:
-            continue
+    rank = {n: r for r, n in enumerate(dense)}
+    quotes: list[QuoteHit] = []
+    related: list[QuoteHit] = []
+    for p in doc.paragraphs:
         spans = split_sentences(p.text, p.start)
         for i, (s, e) in enumerate(spans):
             text = doc.text[s:e]
-            score = 0.7 * coverage(text) + 0.3 * dense_norm(dense[n]) + 0.05 / (1 + rank)
-            hits.append(
-                QuoteHit(
-                    doc_id=doc.doc_id,
-                    paragraph=n,
-                    section=p.section,
-                    text=text,
-                    start=s,
-                    end=e,
-                    before=doc.text[spans[i - 1][0] : spans[i - 1][1]] if i > 0 else "",
-                    after=doc.text[spans[i + 1][0] : spans[i + 1][1]] if i + 1 < len(spans) else "",
-                    score=score,
-                )
+            has_term = contains(text, terms)
+            if not has_term and p.n not in dense:
+                continue
+            score = w.quote_coverage_weight * coverage(text) + w.quote_dense_weight * dense_norm(
+                dense.get(p.n, 0.0), scale
             )
-    hits.sort(key=lambda h: -h.score)
-    return [h for h in hits if h.score > 0][:limit]
+            score += w.quote_rank_prior / (1 + rank[p.n]) if p.n in rank else 0.0
+            hit = QuoteHit(
+                doc_id=doc.doc_id,
+                paragraph=p.n,
+                section=p.section,
+                text=text,
+                start=s,
+                end=e,
+                before=doc.text[spans[i - 1][0] : spans[i - 1][1]] if i > 0 else "",
+                after=doc.text[spans[i + 1][0] : spans[i + 1][1]] if i + 1 < len(spans) else "",
+                score=score,
+            )
+            (quotes if has_term else related).append(hit)
+    quotes.sort(key=lambda h: -h.score)
+    # Related: the best sentence of each retrieved paragraph that never says the term,
+    # in retrieval order.
+    quoted = {h.paragraph for h in quotes}
+    best: dict[int, QuoteHit] = {}
+    for h in related:
+        if h.paragraph not in quoted and (
+            h.paragraph not in best or h.score > best[h.paragraph].score
+        ):
+            best[h.paragraph] = h
+    ordered = sorted(best.values(), key=lambda h: rank[h.paragraph])
+    return quotes[:limit], ordered[:RELATED_LIMIT]
 
 
 def terms_of(topic: str) -> list[str]:

@@ -15,6 +15,10 @@ class Citation:
     end: int | None
     verified: bool  # paragraph exists and was in context, and the quote is verbatim in it
     found_in: int | None = None  # where an unverified quote does occur, if anywhere
+    # The value the question asked for (a count, a date, a name…) inside the quote:
+    # document offsets, for highlighting.
+    value_start: int | None = None
+    value_end: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         d: dict[str, object] = {
@@ -24,6 +28,8 @@ class Citation:
             "start": self.start,
             "end": self.end,
             "verified": self.verified,
+            "value_start": self.value_start,
+            "value_end": self.value_end,
         }
         if self.found_in is not None:
             d["found_in"] = self.found_in
@@ -57,8 +63,11 @@ class Answer:
     sentences: int = 0
     notice: str | None = None  # e.g. the LLM failed and the extractive answer stands in
     standalone_question: str | None = None  # a follow-up rewritten with its history
-    answerability: float | None = None
     title: str | None = None  # the answering document's title (what users are shown)
+    # Probability that the document answers the question (rag.answerability), and what
+    # was done with it: "answered", "partial" (closest passages, labelled) or "refused".
+    confidence: float | None = None
+    outcome: str = "answered"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -77,5 +86,8 @@ class Answer:
             "sentences": self.sentences,
             "notice": self.notice,
             "standalone_question": self.standalone_question,
-            "answerability": None if self.answerability is None else round(self.answerability, 4),
+            "confidence": None if self.confidence is None else round(self.confidence, 4),
+            "outcome": self.outcome,
+            # The former name of "confidence", kept for scripts that read it.
+            "answerability": None if self.confidence is None else round(self.confidence, 4),
         }

@@ -16,7 +16,7 @@ from langchain_core.retrievers import BaseRetriever
 from langchain_core.runnables.config import run_in_executor
 from pydantic import ConfigDict, Field
 
-from ingest.store import Index
+from ingest.store import SearchStore
 from speechqa.errors import InputError, UnknownDocumentError
 from speechqa.settings import RetrievalSettings
 from speechqa.text import tokenize
@@ -61,7 +61,7 @@ def rrf(rankings: list[tuple[list[Any], float]], k: int) -> dict[Any, float]:
 
 
 class HybridSearch:
-    def __init__(self, index: Index, corpus: Corpus, cfg: RetrievalSettings) -> None:
+    def __init__(self, index: SearchStore, corpus: Corpus, cfg: RetrievalSettings) -> None:
         self.index = index
         self.corpus = corpus
         self.cfg = cfg
@@ -70,12 +70,22 @@ class HybridSearch:
         self, vector: list[float], doc_ids: list[str] | None, k: int
     ) -> dict[tuple[str, int], float]:
         """Best cosine per evidence paragraph over its paragraph and sentence chunks."""
+        # One unfiltered query over paragraph and sentence chunks together. Only
+        # chunks a current record owns count, and the first 4k of them are used,
+        # as a store without stale chunks would give; when chunks of an old
+        # version or an interrupted ingest crowd the top, the query is repeated
+        # wider, so they never take the places of current paragraphs.
+        want = 4 * k
+        fetch = want
+        while True:
+            got = self.index.dense(vector, fetch, doc_ids)
+            owned = [(cid, sim) for cid, sim in got if cid in self.corpus.chunk_owner]
+            if len(owned) >= want or len(got) < fetch or fetch >= self.cfg.overfetch_limit:
+                break
+            fetch = min(4 * fetch, self.cfg.overfetch_limit)
         best: dict[tuple[str, int], float] = {}
-        # One unfiltered query over paragraph and sentence chunks together.
-        for cid, sim in self.index.dense(vector, 4 * k, doc_ids):
-            key = self.corpus.chunk_owner.get(cid)
-            if key is None:
-                continue  # a chunk of a version that is not (or no longer) current
+        for cid, sim in owned[:want]:
+            key = self.corpus.chunk_owner[cid]
             p = self.corpus.paragraph(*key)
             if p is None or p.kind not in EVIDENCE_KINDS:
                 continue
@@ -185,22 +195,22 @@ class HybridRetriever(BaseRetriever):
         if other:
             raise InputError(
                 f"HybridRetriever does not take {', '.join(sorted(other))}; "
-                f"its search keywords are {', '.join(SEARCH_KWARGS)}."
+                f"its search keywords are {', '.join(SEARCH_KWARGS)}.",
+                zh=f"HybridRetriever 不接受 {', '.join(sorted(other))}；"
+                f"可用的检索参数是 {', '.join(SEARCH_KWARGS)}。",
             )
         k = self.k if k is None else k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-            raise InputError(f"k must be a whole number of at least 1, not {k!r}.")
+            raise InputError(
+                f"k must be a whole number of at least 1, not {k!r}.",
+                zh=f"k 必须是不小于 1 的整数，而不是 {k!r}。",
+            )
         chosen = self.doc_ids if doc_ids is None else doc_ids
         wanted = [chosen] if isinstance(chosen, str) else list(chosen or ())
         corpus = self.search.corpus
         unknown = sorted(set(wanted) - set(corpus.docs))
         if unknown:
-            have = list(corpus.docs)
-            shown = ", ".join(have[:5]) + (f" and {len(have) - 5} more" if len(have) > 5 else "")
-            raise UnknownDocumentError(
-                f"document '{unknown[0]}' is not in the index (have: {shown or 'none'}); "
-                "see 'speechqa docs'."
-            )
+            raise UnknownDocumentError.of(unknown[0], corpus.docs)
         result = self.search.search(query, wanted or None, k)
         docs = []
         for hit in result.hits[:k]:

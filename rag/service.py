@@ -6,7 +6,6 @@ question (+ history) → standalone question → hybrid retrieval → answerer
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -14,25 +13,34 @@ from dataclasses import dataclass
 from typing import Any
 
 from ingest.store import DocRecord, Index
-from speechqa.errors import ConfigError, EmptyIndexError, LLMError, UnknownDocumentError
-from speechqa.factory import LLM_NOT_CONFIGURED
+from speechqa.errors import (
+    ConfigError,
+    EmptyIndexError,
+    InputError,
+    LLMError,
+    LLMNotConfiguredError,
+    LLMUncheckedError,
+    UnknownDocumentError,
+)
 from speechqa.settings import AnswerMode, Settings
-from speechqa.text import content_words
 
-from .cite import verify
-from .constants import LLM_FALLBACK_NOTICE, REFUSAL_NEAREST_INTRO, REFUSAL_PHRASE, cite
+from . import followup
+from .answerability import features, load_model
+from .cite import normalize_citations, verify
+from .constants import (
+    LLM_FALLBACK_NOTICE,
+    LLM_UNCHECKED_NOTICE,
+    PARTIAL_INTRO,
+    REFUSAL_NEAREST_INTRO,
+    REFUSAL_PHRASE,
+    cite,
+)
 from .corpus import Corpus
 from .extractive import Coverage, ExtractiveAnswerer
-from .llm import RESTART, LLMAnswerer, build_context
-from .quote import QuoteResult, concordance, find_quotes, terms_of
+from .llm import RESTART, LLMAnswerer, build_context, is_refusal
+from .quote import QuoteResult, concordance, find_quotes, quote_terms, terms_of
 from .result import Answer, Nearest
 from .retrieve import HybridSearch, Retrieval
-
-# A follow-up that leans on the previous turn: short, or pointing back.
-_ANAPHORA = re.compile(
-    r"^(那|那么|其|它|他们|这些|这个|这一|那些|此|上述|另外|以及|并且|而且|同时)"
-    r"|呢[？?]?$|又|还有|它|其中|上述|前者|后者"
-)
 
 
 @dataclass
@@ -51,6 +59,8 @@ class Assistant:
         self.chat_model = chat_model
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
+        self._generation: str | None = None
+        self._checked = 0.0
         self.llm_state = "ready" if chat_model is not None else "not configured"
 
     # ---- corpus ----------------------------------------------------------
@@ -58,8 +68,27 @@ class Assistant:
     def corpus(self) -> Corpus:
         with self._lock:
             if self._corpus is None:
+                # Stamp first: a write that lands during the load bumps it again.
+                self._generation = self._read_generation()
                 self._corpus = Corpus.from_index(self.index)
             return self._corpus
+
+    def _read_generation(self) -> str | None:
+        reader = getattr(self.index, "generation", None)
+        return reader() if callable(reader) else None
+
+    def sync(self, min_interval_s: float = 0.25) -> None:
+        """Notice documents written or deleted by another process (the CLI while the
+        web chat runs): one read of the store's generation stamp, at most every
+        ``min_interval_s``; the corpus is reloaded on its next use when it changed."""
+        now = time.monotonic()
+        if self._corpus is None or now - self._checked < min_interval_s:
+            return
+        self._checked = now
+        generation = self._read_generation()
+        with self._lock:
+            if self._corpus is not None and generation != self._generation:
+                self._corpus = None
 
     def refresh(self) -> None:
         """Reload after documents were added or deleted."""
@@ -67,42 +96,74 @@ class Assistant:
             self._corpus = None
 
     def documents(self) -> list[DocRecord]:
+        self.sync()
         return self.index.documents()
 
     def _doc_filter(self, doc: str | None) -> list[str] | None:
         corpus = self.corpus
         if not corpus.docs:
-            raise EmptyIndexError("the index is empty; run 'speechqa ingest' first.")
+            raise EmptyIndexError(
+                "the index is empty; run 'speechqa ingest' first.",
+                zh="索引是空的；请先运行 'speechqa ingest' 导入讲话稿。",
+            )
         if doc is None:
             return None
         if doc not in corpus.docs:
-            known = ", ".join(corpus.docs) or "none"
-            raise UnknownDocumentError(
-                f"document '{doc}' is not in the index (have: {known}); see 'speechqa docs'."
-            )
+            raise UnknownDocumentError.of(doc, corpus.docs)
         return [doc]
 
     # ---- parts -------------------------------------------------------------
     def search(self, question: str, doc: str | None = None, k: int | None = None) -> Retrieval:
         return HybridSearch(self.index, self.corpus, self.settings.retrieval).search(
-            question, self._doc_filter(doc), k
+            self._clip_query(question), self._doc_filter(doc), k
         )
 
-    def standalone(self, question: str, history: list[str] | None, mode: str) -> str:
+    def check_question(self, question: str, what: str = "question") -> str:
+        """``question`` stripped, or an InputError when it is empty or over the cap."""
+        question = question.strip()
+        if not question:
+            if what == "topic":
+                raise ConfigError(
+                    "the topic is empty; give a word or phrase to quote.",
+                    zh="主题词是空的；请给出要摘引的词语。",
+                )
+            raise ConfigError(
+                "the question is empty; type a question about the speech.",
+                zh="问题是空的；请输入关于讲话的问题。",
+            )
+        cap = self.settings.answer.max_question_chars
+        if len(question) > cap:
+            noun, zh = ("topic", "主题词") if what == "topic" else ("question", "问题")
+            raise InputError(
+                f"the {noun} has {len(question)} characters, over the {cap}-character limit; "
+                f"shorten it (or raise SPEECHQA_ANSWER_MAX_QUESTION_CHARS).",
+                zh=f"{zh}有 {len(question)} 个字，超过了 {cap} 字的上限；请精简后再提问。",
+            )
+        return question
+
+    def _clip_query(self, text: str) -> str:
+        """What retrieval embeds is never longer than a question may be: a rewritten
+        follow-up keeps its end (the new question), whatever the history added."""
+        cap = self.settings.answer.max_question_chars
+        return text if len(text) <= cap else text[-cap:]
+
+    def standalone(
+        self,
+        question: str,
+        history: list[str] | None,
+        mode: str,
+        llm: LLMAnswerer | None = None,
+    ) -> str:
         """Rewrite a follow-up so it stands alone (the LLM when it is used, else a rule)."""
         if not history:
             return question
         if mode == "llm" and self.chat_model is not None:
             try:
-                return LLMAnswerer(self.chat_model, self.settings.llm).condense(question, history)
+                llm = llm or LLMAnswerer(self.chat_model, self.settings.llm)
+                return self._clip_query(llm.condense(question, history))
             except LLMError:
                 pass  # the rule below still gives retrieval the topic
-        q = question.strip()
-        # Only a question that points back ("那…呢", "它…") or names almost nothing
-        # ("集中学习呢？") leans on the last turn; a full question stands alone.
-        if len(content_words(q)) <= 1 or _ANAPHORA.search(q):
-            return f"{history[-1].strip()} {q}"
-        return question
+        return self._clip_query(followup.standalone(question, history, self.corpus))
 
     def _refusal(self, answer: Answer, retrieval: Retrieval, doc_id: str | None) -> Answer:
         corpus = self.corpus
@@ -119,6 +180,7 @@ class Assistant:
             lines += [f"{cite(n.paragraph)} {_clip(n.text)}" for n in nearest]
         answer.answer = "\n".join(lines)
         answer.refused = True
+        answer.outcome = "refused"
         answer.nearest = nearest
         answer.citations = []
         return answer
@@ -136,15 +198,18 @@ class Assistant:
         """Answer ``question``; ``k`` overrides the number of paragraphs retrieved."""
         started = time.perf_counter()
         mode = mode or self.settings.answer.mode
-        question = question.strip()
-        if not question:
-            raise ConfigError("the question is empty; type a question about the speech.")
+        question = self.check_question(question)
+        self.sync()
         if mode == "llm" and self.chat_model is None:
-            raise ConfigError(LLM_NOT_CONFIGURED)
-        standalone = self.standalone(question, history, mode)
+            raise LLMNotConfiguredError()
+        # One deadline for everything the LLM does for this answer (condense and answer).
+        llm = LLMAnswerer(self.chat_model, self.settings.llm) if mode == "llm" else None
+        standalone = self.standalone(question, history, mode, llm)
         t0 = time.perf_counter()
         retrieval = self.search(standalone, doc, k)
         t1 = time.perf_counter()
+        if llm is not None:
+            llm.deadline += t1 - t0  # the deadline counts LLM time, not retrieval (or loading)
         doc_id = (
             retrieval.hits[0].doc_id if retrieval.hits else (doc or next(iter(self.corpus.docs)))
         )
@@ -157,11 +222,15 @@ class Assistant:
             mode=mode,
             standalone_question=standalone if standalone != question else None,
         )
-        extractive = ExtractiveAnswerer(self.corpus, self.index, self.settings.answer)
-        answer.answerability = extractive.answerability(standalone, retrieval, doc_id)
+        extractive = ExtractiveAnswerer(
+            self.corpus, self.index, self.settings.answer, self.settings.scoring
+        )
+        cfg = self.settings.answer
+        answer.confidence = load_model(cfg.model_file).confidence(
+            features(standalone, retrieval, self.corpus, doc_id)
+        )
         text, allowed = "", set()
-        if mode == "llm":
-            llm = LLMAnswerer(self.chat_model, self.settings.llm)
+        if llm is not None:
             context = build_context(
                 self.corpus.docs[doc_id], retrieval, self.settings.llm.context_chars
             )
@@ -173,31 +242,57 @@ class Assistant:
                         continue
                     text += delta
                     yield Event("delta", delta)
+                text = normalize_citations(text)
                 allowed = context.allowed
                 self.llm_state = "ready"
+                if is_refusal(text, allowed):
+                    text = REFUSAL_PHRASE
+            except LLMUncheckedError as err:
+                # The service answered: it is not failing, its answer is unusable.
+                self.llm_state = "ready"
+                answer.notice = LLM_UNCHECKED_NOTICE.format(reason=err.chinese)
+                answer.mode = "extractive"
+                text = ""
+                yield Event("restart")
             except LLMError as err:
                 self.llm_state = "failing"
-                answer.notice = LLM_FALLBACK_NOTICE.format(reason=str(err))
+                answer.notice = LLM_FALLBACK_NOTICE.format(reason=err.chinese)
                 answer.mode = "extractive"
                 text = ""
                 yield Event("restart")
         if not text:
-            if answer.answerability < self.settings.answer.refusal_threshold:
+            # The extractive answerer (or the fallback) follows the calibrated decision;
+            # the LLM keeps its own "not in the speech" judgement.
+            outcome = load_model(cfg.model_file).outcome(
+                answer.confidence, cfg.answer_above, cfg.refuse_below
+            )
+            if outcome == "refused":
                 text = REFUSAL_PHRASE
             else:
                 text, allowed = extractive.answer(standalone, retrieval, doc_id)
+                answer.outcome = outcome
+                if outcome == "partial" and text:
+                    yield Event("delta", PARTIAL_INTRO + "\n")
             for line in text.splitlines(keepends=True):
                 yield Event("delta", line)
         t2 = time.perf_counter()
         if REFUSAL_PHRASE in text or not text:
             answer = self._refusal(answer, retrieval, doc_id)
         else:
-            checked = verify(text, self.corpus.docs[doc_id], allowed)
+            checked = verify(
+                text,
+                self.corpus.docs[doc_id],
+                allowed,
+                extractive.values,
+                mark_uncited=answer.mode == "llm",
+            )
             answer.answer = checked.text
             answer.citations = checked.citations
             answer.invalid_citations = checked.invalid
             answer.sentences = checked.sentences
             answer.uncited_sentences = checked.uncited
+            if answer.outcome == "partial":
+                answer.answer = f"{PARTIAL_INTRO}\n{answer.answer}"
         if answer.notice:
             answer.answer = f"{answer.notice}\n{answer.answer}"
         t3 = time.perf_counter()
@@ -212,9 +307,8 @@ class Assistant:
 
     def quote(self, topic: str, *, doc: str | None = None, limit: int = 5) -> QuoteResult:
         """Verbatim passages on ``topic`` and a concordance of its terms."""
-        topic = topic.strip()
-        if not topic:
-            raise ConfigError("the topic is empty; give a word or phrase to quote.")
+        topic = self.check_question(topic, "topic")
+        self.sync()
         retrieval = HybridSearch(self.index, self.corpus, self.settings.retrieval).search(
             topic, self._doc_filter(doc), max(limit, self.settings.retrieval.top_k)
         )
@@ -223,9 +317,19 @@ class Assistant:
         )
         document = self.corpus.docs[doc_id]
         coverage = Coverage(topic, self.corpus)
-        quotes = find_quotes(topic, document, retrieval, coverage, limit) if coverage.words else []
+        scoring = self.settings.scoring
+        scale = scoring.scale_for(self.index.embeddings.model_name)
+        quotes, related = find_quotes(topic, document, retrieval, coverage, limit, scoring, scale)
         concord = [c for c in (concordance(document, t) for t in terms_of(topic)) if c.count]
-        return QuoteResult(topic, doc_id, quotes, concord, document.title)
+        return QuoteResult(
+            topic,
+            doc_id,
+            quotes,
+            concord,
+            related=related,
+            term="、".join(quote_terms(topic, document)),
+            title=document.title,
+        )
 
     def ask(self, question: str, **kwargs: Any) -> Answer:
         final = None

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from speechqa.cli import print_json, settings_from_args
 from speechqa.errors import InputError
+from speechqa.lang import say
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -34,6 +34,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 def cmd_ingest(args: argparse.Namespace) -> int:
     from ingest.pipeline import ingest_paths
     from speechqa.factory import open_index
+    from speechqa.progress import chunk_progress
 
     settings = settings_from_args(args)
     index = open_index(settings)
@@ -42,33 +43,26 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         if args.json:
             print_json({"deleted": args.delete, "chunks": removed})
         else:
-            print(f"已删除 {args.delete}（{removed} 个检索块）")
+            print(
+                say(
+                    f"已删除 {args.delete}（{removed} 个检索块）",
+                    f"deleted {args.delete} ({removed} chunks)",
+                )
+            )
         return 0
-    bar = None
-    if not args.quiet:
-        from tqdm import tqdm
-
-        # disable=None: no bar when stderr is not a terminal, so logs and pipes get
-        # only the summary or the one-line error.
-        bar = tqdm(total=0, unit="块", desc="ingest", file=sys.stderr, leave=False, disable=None)
-
-    def progress(done: int, total: int) -> None:
-        if bar is not None:
-            bar.total = total
-            bar.n = done
-            bar.refresh()
-
-    try:
+    with chunk_progress(not args.quiet) as progress:
         summary = ingest_paths(index, args.paths, int(settings.max_file_mb * 1e6), progress)
-    finally:
-        if bar is not None:
-            bar.close()
     if args.json:
         print_json(summary.to_dict())
     else:
+        s = summary
         print(
-            f"文档 {summary.documents} 篇，段落 {summary.paragraphs} 段，"
-            f"新嵌入 {summary.embedded} 块，跳过 {summary.skipped} 块，用时 {summary.seconds:.1f} 秒"
+            say(
+                f"文档 {s.documents} 篇，段落 {s.paragraphs} 段，"
+                f"新嵌入 {s.embedded} 块，跳过 {s.skipped} 块，用时 {s.seconds:.1f} 秒",
+                f"documents {s.documents}, paragraphs {s.paragraphs}, "
+                f"chunks embedded {s.embedded}, skipped {s.skipped}, {s.seconds:.1f} s",
+            )
         )
     return 0
 
@@ -80,10 +74,16 @@ def cmd_docs(args: argparse.Namespace) -> int:
     if args.json:
         print_json([r.to_dict() for r in records])
     elif not records:
-        print("索引中还没有文档。运行 'speechqa ingest' 导入内置讲话。")
+        print(
+            say(
+                "索引中还没有文档。运行 'speechqa ingest' 导入内置讲话。",
+                "No documents yet. Run 'speechqa ingest' to ingest the bundled speech.",
+            )
+        )
     else:
         for r in records:
-            print(f"{r.doc_id}\t{r.title}\t{r.paragraphs} 段\t{r.source}")
+            paragraphs = say(f"{r.paragraphs} 段", f"{r.paragraphs} paragraphs")
+            print(f"{r.doc_id}\t{r.title}\t{paragraphs}\t{r.source}")
     return 0
 
 
@@ -96,7 +96,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         p = doc.paragraph(args.n)
         if p is None:
             raise InputError(
-                f"{args.doc} has paragraphs 1–{len(doc.paragraphs)}, not {args.n}; pick one in range."
+                f"{args.doc} has paragraphs 1–{len(doc.paragraphs)}, not {args.n}; pick one in range.",
+                zh=f"{args.doc} 只有第 1–{len(doc.paragraphs)} 段，没有第 {args.n} 段；请在范围内选择。",
             )
         paragraphs = [p]
     if args.json:

@@ -10,11 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 from speechqa.settings import Settings
 
-LLM_NOT_CONFIGURED = (
-    "LLM mode needs an endpoint: set SPEECHQA_LLM_MODEL and SPEECHQA_LLM_BASE_URL "
-    "(or OPENAI_API_KEY), or use --mode extractive."
-)
-
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
@@ -58,9 +53,9 @@ def build_chat_model(settings: Settings) -> BaseChatModel | None:
 def require_llm(settings: Settings) -> None:
     """Fail fast, before the index is opened, when LLM mode has no endpoint."""
     if settings.answer.mode == "llm" and not settings.llm_configured():
-        from speechqa.errors import ConfigError
+        from speechqa.errors import LLMNotConfiguredError
 
-        raise ConfigError(LLM_NOT_CONFIGURED)
+        raise LLMNotConfiguredError()
 
 
 def build_assistant(settings: Settings, index: Index | None = None) -> Assistant:

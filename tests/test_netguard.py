@@ -26,7 +26,9 @@ def test_environment_is_clean_and_offline() -> None:
     assert os.environ["ANONYMIZED_TELEMETRY"] == "False"
     assert "OPENAI_API_KEY" not in os.environ
     assert "OPENAI_BASE_URL" not in os.environ
-    assert not [k for k in os.environ if k.startswith("SPEECHQA_")]
+    # every SPEECHQA_* setting is cleared; only the language is pinned (English messages)
+    assert [k for k in os.environ if k.startswith("SPEECHQA_")] == ["SPEECHQA_LANG"]
+    assert os.environ["SPEECHQA_LANG"] == "en"
     assert "speechqa-test-xdg-" in os.environ["XDG_DATA_HOME"]
 
 

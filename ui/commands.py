@@ -25,6 +25,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from speechqa.errors import ConfigError
+    from speechqa.lang import say
 
     from .security import is_loopback, login_for
 
@@ -33,7 +34,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         overrides["ui.host"] = args.host
     if args.port is not None:
         if not 1 <= args.port <= 65535:
-            raise ConfigError(f"--port {args.port} is not a port number; give 1-65535.")
+            raise ConfigError(
+                f"--port {args.port} is not a port number; give 1-65535.",
+                zh=f"--port {args.port} 不是端口号；请给 1-65535 之间的数。",
+            )
         overrides["ui.port"] = args.port
     args.settings_overrides = overrides
     settings = settings_from_args(args)
@@ -43,29 +47,50 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from .app import launch
 
-    print(f"讲话问答：正在启动（数据目录 {settings.store}）…", flush=True)
+    print(
+        say(
+            f"讲话问答：正在启动（数据目录 {settings.store}）…",
+            f"speechqa: starting (data directory {settings.store})…",
+        ),
+        flush=True,
+    )
     try:
         demo, url = launch(settings, host=host, port=port, login=login, block=False)
     except OSError:
         raise ConfigError(
             f"cannot listen on {host}:{port}: the port is in use (or the address is not this "
-            "machine's); stop the other server or pick another with --port."
+            f"machine's); stop the other server, or pick another port with --port N "
+            f"(make run PORT=N).",
+            zh=f"无法在 {host}:{port} 上监听：端口已被占用（或该地址不属于本机）；请停止占用它的"
+            "服务，或换一个端口：--port N（make run PORT=N）。",
         ) from None
-    shown = url if is_loopback(host) else f"http://{host}:{port}/ (本机：{url})"
+    here = say("本机", "this machine")
+    shown = url if is_loopback(host) else f"http://{host}:{port}/ ({here}: {url})"
     notes = []
     if login:
-        notes.append(f"需要登录，用户名 {login[0]}")
+        notes.append(say(f"需要登录，用户名 {login[0]}", f"login required, user {login[0]}"))
     elif not is_loopback(host):
-        notes.append("未设登录（--no-auth），网络中任何人都可访问")
-    extra = f"（{'；'.join(notes)}）" if notes else ""
-    print(f"讲话问答已启动：{shown}{extra}  按 Ctrl-C 退出", flush=True)
+        notes.append(
+            say(
+                "未设登录（--no-auth），网络中任何人都可访问",
+                "no login (--no-auth): anyone on the network can use it",
+            )
+        )
+    extra = f" ({'; '.join(notes)})" if notes else ""
+    print(
+        say(
+            f"讲话问答已启动：{shown}{extra}  按 Ctrl-C 退出",
+            f"speechqa is running: {shown}{extra}  press Ctrl-C to stop",
+        ),
+        flush=True,
+    )
     # `kill`, `docker stop` and systemd send SIGTERM: stop as cleanly as on Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:
-        print("讲话问答已停止。", file=sys.stderr)
+        print(say("讲话问答已停止。", "speechqa stopped."), file=sys.stderr)
     finally:
         demo.close()
     return 0

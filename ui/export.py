@@ -123,8 +123,15 @@ def write_docx(turns: list[Turn], docs: Docs, path: Path) -> Path:
         if turn.kind == "quote":
             for q in turn.quotes:
                 document.add_paragraph(str(q.get("paste", "")), style="List Bullet")
+            related = list((turn.quote or {}).get("related", []))
             if not turn.quotes:
-                document.add_paragraph(f"讲话中没有找到与“{turn.question}”相关的原文。")
+                term = (turn.quote or {}).get("term") or turn.question
+                document.add_paragraph(f"讲话中没有找到含有“{term}”的原文。")
+            if related:
+                term = (turn.quote or {}).get("term") or turn.question
+                document.add_paragraph().add_run(f"相关段落（不含“{term}”）：").bold = True
+                for q in related:
+                    document.add_paragraph(str(q.get("paste", "")), style="List Bullet")
             continue
         for line in turn.text.strip().splitlines():
             document.add_paragraph(line)

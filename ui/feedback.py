@@ -61,7 +61,8 @@ def append(store: Path, turn: Turn, rating: Rating, comment: str = "") -> dict[s
             f.write(line)
     except OSError as exc:
         raise StoreError(
-            f"cannot write the feedback log {path} ({exc.strerror}); check the data directory."
+            f"cannot write the feedback log {path} ({exc.strerror}); check the data directory.",
+            zh=f"无法写入反馈日志 {path}（{exc.strerror}）；请检查数据目录。",
         ) from None
     return entry
 

@@ -12,26 +12,42 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ingest.parse import Paragraph, ParsedDocument
 from rag.constants import (
     CITATION_RE,
+    PARTIAL_LABEL,
     QUOTE_CLOSE,
     QUOTE_OPEN,
     REFUSAL_PHRASE,
     UNVERIFIED_MARK,
     paste_quote,
 )
+from speechqa.settings import mask_url
 
 from .export import turn_markdown
 from .turns import MODE_LABELS, Turn
+
+if TYPE_CHECKING:
+    from ingest.store import DocRecord
+    from speechqa.settings import Settings
 
 Span = tuple[int, int]
 Docs = Mapping[str, ParsedDocument]
 
 UNVERIFIED_LABEL = "未核实"
+SOURCES_EMPTY = (
+    "提问后，这里列出回答引用的原文段落，引文在段落中高亮；点击 ¶ 编号可在下方全文中定位。"
+)
+LLM_STATES = {
+    "ready": ("就绪", "ok"),
+    "not configured": ("未配置", "off"),
+    "failing": ("故障，已回退到抽取式", "bad"),
+}
 # Inline icons: emoji fonts are missing on many office PCs and servers.
 _THUMB = (
     '<svg class="sq-icon" viewBox="0 0 24 24" width="14" height="14" aria-hidden="true"{rot}>'
@@ -71,8 +87,11 @@ def is_quote(c: Mapping[str, Any]) -> bool:
     return bool(c.get("quote") or c.get("text"))
 
 
-def marked(text: str, spans: Iterable[Span], cls: str = "sq-mark") -> str:
-    """Escaped ``text`` with each span wrapped in <mark>; overlapping spans merge."""
+def marked(
+    text: str, spans: Iterable[Span], cls: str = "sq-mark", values: Iterable[Span] = ()
+) -> str:
+    """Escaped ``text`` with each span wrapped in <mark>; overlapping spans merge.
+    ``values`` (the values a question asked for) are marked inside with sq-value."""
     merged: list[list[int]] = []
     for s, e in sorted(spans):
         s, e = max(0, s), min(len(text), e)
@@ -82,13 +101,43 @@ def marked(text: str, spans: Iterable[Span], cls: str = "sq-mark") -> str:
             merged[-1][1] = max(merged[-1][1], e)
         else:
             merged.append([s, e])
+    strong = [(max(0, s), min(len(text), e)) for s, e in values if s < e]
     out, pos = [], 0
     for s, e in merged:
         out.append(esc(text[pos:s]))
-        out.append(f'<mark class="{cls}">{esc(text[s:e])}</mark>')
+        out.append(f'<mark class="{cls}">{_with_values(text, s, e, strong)}</mark>')
         pos = e
     out.append(esc(text[pos:]))
     return "".join(out)
+
+
+def _with_values(text: str, start: int, end: int, values: list[Span]) -> str:
+    """Escaped text[start:end] with the values inside it wrapped in <b class="sq-value">."""
+    out, pos = [], start
+    for s, e in sorted(values):
+        s, e = max(s, pos), min(e, end)
+        if s >= e:
+            continue
+        out.append(esc(text[pos:s]))
+        out.append(f'<b class="sq-value">{esc(text[s:e])}</b>')
+        pos = e
+    out.append(esc(text[pos:end]))
+    return "".join(out)
+
+
+def _value_in_quote(c: Mapping[str, Any], quote: str) -> tuple[str, Span] | None:
+    """(quote, span of the citation's asked value inside the quote's text), if it has one."""
+    v, start = value_span(c), c.get("start")
+    if v is None or not isinstance(start, int):
+        return None
+    rel = (v[0] - start, v[1] - start)
+    return (quote, rel) if 0 <= rel[0] < rel[1] <= len(quote) else None
+
+
+def value_span(c: Mapping[str, Any]) -> Span | None:
+    """Document span of the asked value a citation's quote holds, if any."""
+    s, e = c.get("value_start"), c.get("value_end")
+    return (s, e) if isinstance(s, int) and isinstance(e, int) and s < e else None
 
 
 def chip(
@@ -137,14 +186,29 @@ def _pick(citations: list[dict[str, Any]], n: int, quote: str | None) -> dict[st
     return same[0] if same else None
 
 
-def _inline_text(text: str) -> str:
-    """Escaped answer prose: 「quotes」 styled, the unverified mark as a badge, lines kept."""
-    out = esc(text)
-    out = _QUOTE_HTML.sub(
-        lambda m: f'<span class="sq-q">{QUOTE_OPEN}{m.group(1)}{QUOTE_CLOSE}</span>', out
+def _inline_text(text: str, value: tuple[str, Span] | None = None) -> str:
+    """Escaped answer prose: 「quotes」 styled, the unverified mark as a badge, lines kept.
+    ``value`` (a quote and the span of its asked value) is shown in bold in the last
+    quote with that text."""
+    quotes = list(_QUOTE_HTML.finditer(text))
+    target = None
+    if value is not None:
+        target = next((m for m in reversed(quotes) if m.group(1) == value[0]), None)
+    out, pos = [], 0
+    for m in quotes:
+        out.append(esc(text[pos : m.start()]))
+        inner = m.group(1)
+        body = (
+            _with_values(inner, 0, len(inner), [value[1]]) if m is target and value else esc(inner)
+        )
+        out.append(f'<span class="sq-q">{QUOTE_OPEN}{body}{QUOTE_CLOSE}</span>')
+        pos = m.end()
+    out.append(esc(text[pos:]))
+    html_text = "".join(out)
+    html_text = html_text.replace(
+        esc(UNVERIFIED_MARK), f'<span class="sq-unver">{UNVERIFIED_LABEL}</span>'
     )
-    out = out.replace(esc(UNVERIFIED_MARK), f'<span class="sq-unver">{UNVERIFIED_LABEL}</span>')
-    return out.replace("\n", "<br>")
+    return html_text.replace("\n", "<br>")
 
 
 def answer_html(
@@ -162,14 +226,17 @@ def answer_html(
     pos = 0
     for m in CITATION_RE.finditer(text):
         before = text[pos : m.start()]
-        out.append(_inline_text(before))
         quotes = [q.group(1) for q in _QUOTE_HTML.finditer(before)]
         last_quote = quotes[-1] if quotes else None
+        chips = []
+        value: tuple[str, Span] | None = None
         for n in (int(x) for x in re.findall(r"\d+", m.group(1))):
             c = _pick(citations, n, last_quote)
             p = doc.paragraph(n) if doc else None
             kind = "near" if refused else ("bad" if c is not None and not c["verified"] else "ok")
-            out.append(
+            if c is not None and last_quote is not None:
+                value = _value_in_quote(c, last_quote) or value
+            chips.append(
                 chip(
                     str(c["doc_id"]) if c else doc_id,
                     n,
@@ -181,6 +248,8 @@ def answer_html(
                     active=active,
                 )
             )
+        out.append(_inline_text(before, value))
+        out += chips
         pos = m.end()
     out.append(_inline_text(text[pos:]))
     return "".join(out)
@@ -201,8 +270,7 @@ def _toolbar(turn: Turn, docs: Docs) -> str:
     )
     meta = MODE_LABELS.get(turn.mode, turn.mode)
     if turn.answer and turn.answer.get("timings_ms"):
-        total = float(turn.answer["timings_ms"].get("total", 0.0))
-        meta += f" · {total / 1000:.1f} 秒"
+        meta += f" · {elapsed_text(float(turn.answer['timings_ms'].get('total', 0.0)))}"
     doc = docs.get(turn.doc_id or "")
     if doc is not None and len(docs) > 1:
         meta += f" · {doc.title}"
@@ -210,45 +278,70 @@ def _toolbar(turn: Turn, docs: Docs) -> str:
     return f'<div class="sq-tools">{"".join(parts)}</div>'
 
 
-def quote_body(turn: Turn, doc: ParsedDocument | None) -> str:
-    """Quote mode: numbered verbatim passages with ¶n and copy buttons, then the concordance."""
-    quotes = turn.quotes
-    concordance = list(turn.quote.get("concordance", [])) if turn.quote else []
-    if not quotes and not concordance:
-        return f'<p class="sq-refusal">{esc(f"讲话中没有找到与“{turn.question}”相关的原文。")}</p>'
-    out = [f'<p class="sq-lead">与“{esc(turn.question)}”相关的原文：</p><ol class="sq-quotes">']
-    for q in quotes:
-        n = int(q["paragraph"])
-        out.append(
-            "<li>"
-            f'<span class="sq-q">{QUOTE_OPEN}{esc(q["text"])}{QUOTE_CLOSE}</span>'
-            + chip(
-                str(q["doc_id"]),
-                n,
-                turn_id=turn.id,
-                start=q.get("start"),
-                end=q.get("end"),
-                title=f"第{n}段",
-            )
-            + copy_button(paste_quote(str(q["text"]), n), "复制", "复制为「…」（第n段）")
-            + (f'<div class="sq-section">{esc(q["section"])}</div>' if q.get("section") else "")
-            + "</li>"
+def _passage(turn: Turn, q: Mapping[str, Any]) -> str:
+    """One quote-mode passage: 「text」, its chip, a copy button, its section."""
+    n = int(q["paragraph"])
+    return (
+        "<li>"
+        f'<span class="sq-q">{QUOTE_OPEN}{esc(q["text"])}{QUOTE_CLOSE}</span>'
+        + chip(
+            str(q["doc_id"]),
+            n,
+            turn_id=turn.id,
+            start=q.get("start"),
+            end=q.get("end"),
+            title=f"第{n}段",
         )
-    out.append("</ol>")
+        + copy_button(paste_quote(str(q["text"]), n), "复制", "复制为「…」（第n段）")
+        + (f'<div class="sq-section">{esc(q["section"])}</div>' if q.get("section") else "")
+        + "</li>"
+    )
+
+
+def quote_body(turn: Turn, doc: ParsedDocument | None) -> str:
+    """Quote mode: numbered verbatim passages that contain the topic term, with ¶n and
+    copy buttons; related passages without the term apart; then the concordance, each
+    paragraph once with its count."""
+    quotes = turn.quotes
+    result = turn.quote or {}
+    related = list(result.get("related", []))
+    concordance = list(result.get("concordance", []))
+    term = str(result.get("term") or turn.question)
+    if not quotes and not related and not concordance:
+        return f'<p class="sq-refusal">{esc(f"讲话中没有找到与“{turn.question}”相关的原文。")}</p>'
+    if quotes:
+        out = [f'<p class="sq-lead">含有“{esc(term)}”的原文：</p><ol class="sq-quotes">']
+        out += [_passage(turn, q) for q in quotes]
+        out.append("</ol>")
+    else:
+        out = [f'<p class="sq-lead">{esc(f"讲话中没有找到含有“{term}”的原文。")}</p>']
+    if related:
+        out.append(
+            f'<div class="sq-related"><div class="sq-lead">相关段落（不含“{esc(term)}”）：</div>'
+            '<ol class="sq-quotes">'
+        )
+        out += [_passage(turn, q) for q in related]
+        out.append("</ol></div>")
     if concordance:
         out.append('<div class="sq-concord"><div class="sq-lead">词语出现位置：</div>')
         for c in concordance:
             chips = "".join(
                 chip(
                     turn.doc_id,
-                    int(o["paragraph"]),
+                    int(pc["paragraph"]),
                     turn_id=turn.id,
-                    start=o.get("start"),
-                    end=o.get("end"),
+                    start=pc.get("start"),
+                    end=pc.get("end"),
                     kind="ok",
-                    title=f"…{o.get('left', '')}【{c['term']}】{o.get('right', '')}…",
+                    title=f"第{pc['paragraph']}段出现{int(pc.get('count', 1))}次："
+                    f"…{pc.get('left', '')}【{c['term']}】{pc.get('right', '')}…",
                 )
-                for o in c.get("occurrences", [])
+                + (
+                    f'<span class="sq-times">×{int(pc["count"])}</span>'
+                    if int(pc.get("count", 1)) > 1
+                    else ""
+                )
+                for pc in c.get("paragraphs", [])
             )
             out.append(
                 f'<div class="sq-term"><b>{esc(c["term"])}</b> {int(c["count"])} 次 {chips}</div>'
@@ -270,6 +363,9 @@ def turn_body(turn: Turn, docs: Docs) -> str:
         turn_id=turn.id,
         refused=turn.refused,
     )
+    if turn.partial:
+        label = f'<span class="sq-partial-label" title="讲话没有直接回答，以下为最相关的原文">{PARTIAL_LABEL}</span>'
+        return f'<div class="sq-answer sq-partial">{label}{body}</div>'
     cls = "sq-answer sq-refused" if turn.refused else "sq-answer"
     return f'<div class="{cls}">{body}</div>'
 
@@ -291,7 +387,7 @@ def chat_html(
         out.append(
             f'<div class="sq-msg sq-user"><span class="sq-tag">{label}</span>{esc(turn.question)}</div>'
             f'<div class="sq-msg sq-bot" data-turn="{esc(turn.id)}">{turn_body(turn, docs)}'
-            f"{_toolbar(turn, docs)}</div>"
+            f"{inline_sources_html(turn, docs)}{_toolbar(turn, docs)}</div>"
         )
     if pending_question is not None:
         out.append(f'<div class="sq-msg sq-user">{esc(pending_question)}</div>')
@@ -318,9 +414,10 @@ def _source_card(
     copy: str | None,
     note: str = "",
     copy_label: str = "复制引文",
+    values: Iterable[Span] = (),
 ) -> str:
     p = doc.paragraph(n) if doc else None
-    text = marked(p.text, spans) if p else esc("（该段落已不在索引中）")
+    text = marked(p.text, spans, values=values) if p else esc("（该段落已不在索引中）")
     section = f'<span class="sq-section">{esc(p.section)}</span>' if p and p.section else ""
     badge = {
         "ok": '<span class="sq-badge sq-badge-ok">已核实</span>',
@@ -339,20 +436,39 @@ def _source_card(
         title=f"在全文中查看第{n}段",
     )
     return (
-        f'<div class="sq-card sq-card-{status}"><div class="sq-card-head">{head}{badge}{section}'
+        f'<div class="sq-card sq-card-{status}" data-para="{n}"><div class="sq-card-head">{head}{badge}{section}'
         f"{tools}</div>"
         + (f'<div class="sq-note">{note}</div>' if note else "")
         + f'<div class="sq-card-text">{text}</div></div>'
     )
 
 
-def sources_html(turn: Turn | None, docs: Docs) -> str:
-    """Where the current answer comes from: each cited paragraph with its quote marked."""
+def sources_html(turn: Turn | None, docs: Docs, empty: str = "") -> str:
+    """Where the current answer comes from: each cited paragraph with its quote marked.
+    ``empty``: what the panel says when there is no answer to show (a first visit, or a
+    document just switched to)."""
     if turn is None:
-        return (
-            '<div class="sq-sources sq-empty">提问后，这里列出回答引用的原文段落，'
-            "引文在段落中高亮；点击 ¶ 编号可在下方全文中定位。</div>"
-        )
+        return f'<div class="sq-sources sq-empty">{empty or SOURCES_EMPTY}</div>'
+    head, cards = source_cards(turn, docs)
+    return f'<div class="sq-sources"><div class="sq-panel-head">{esc(head)}</div>{"".join(cards)}</div>'
+
+
+def inline_sources_html(turn: Turn, docs: Docs) -> str:
+    """The sources of one answer folded under it (shown on narrow screens instead of
+    the side panel): a citation tap opens it at its paragraph."""
+    _, cards = source_cards(turn, docs)
+    n = sum(1 for c in cards if 'class="sq-card ' in c)
+    what = "最接近的段落" if turn.refused else "原文出处"
+    label = f"{what} · {n} 段" if n else what
+    return (
+        f'<details class="sq-inline-src"><summary>{esc(label)}'
+        '<span class="sq-hint-inline">（点开核对）</span></summary>'
+        f"{''.join(cards)}</details>"
+    )
+
+
+def source_cards(turn: Turn, docs: Docs) -> tuple[str, list[str]]:
+    """(panel heading, one card per paragraph) for a turn's sources."""
     doc = docs.get(turn.doc_id or "")
     cards: list[str] = []
     if turn.kind == "quote":
@@ -409,6 +525,11 @@ def sources_html(turn: Turn | None, docs: Docs) -> str:
                 if p
                 else []
             )
+            values = [
+                rel
+                for c in cits
+                if p and (v := value_span(c)) and (rel := _relative(p, v[0], v[1]))
+            ]
             bad = [c for c in cits if not c["verified"]]
             notes = []
             for c in bad:
@@ -435,6 +556,7 @@ def sources_html(turn: Turn | None, docs: Docs) -> str:
                     copy=copy,
                     copy_label="复制引文" if quoted else "复制本段",
                     note="<br>".join(notes),
+                    values=values,
                 )
             )
         invalid = (turn.answer or {}).get("invalid_citations") or []
@@ -449,10 +571,14 @@ def sources_html(turn: Turn | None, docs: Docs) -> str:
             cards.append(
                 f'<div class="sq-note">有 {uncited} 句回答没有标注出处，请谨慎使用。</div>'
             )
-        head = f"依据 · {len(by_para)} 个段落"
+        head = (
+            f"{PARTIAL_LABEL} · {len(by_para)} 个段落（讲话没有直接回答）"
+            if turn.partial
+            else f"依据 · {len(by_para)} 个段落"
+        )
     if not cards:
         cards.append('<div class="sq-empty">这条回答没有可显示的原文段落。</div>')
-    return f'<div class="sq-sources"><div class="sq-panel-head">{esc(head)}</div>{"".join(cards)}</div>'
+    return head, cards
 
 
 # ---- where in the speech ------------------------------------------------------------
@@ -505,6 +631,7 @@ def viewer_html(
     cited = set(turn.cited_paragraphs()) if same and turn else set()
     near = set(turn.near_paragraphs()) if same and turn else set()
     marks: dict[int, list[Span]] = {}
+    values: dict[int, list[Span]] = {}
     if same and turn:
         for c in turn.citations + turn.quotes:
             if not is_quote(c):
@@ -513,6 +640,10 @@ def viewer_html(
             s = _relative(p, c.get("start"), c.get("end")) if p else None
             if p and s:
                 marks.setdefault(p.n, []).append(s)
+            v = value_span(c)
+            rel = _relative(p, v[0], v[1]) if p and v else None
+            if p and rel:
+                values.setdefault(p.n, []).append(rel)
     rows = []
     for p in doc.paragraphs:
         cls = ["sq-para", f"sq-kind-{p.kind}"]
@@ -522,12 +653,12 @@ def viewer_html(
             cls.append("sq-nearp")
         if p.n == focus:
             cls.append("sq-focus")
-        spans = marks.get(p.n, [])
-        if p.n == focus and span is not None:
-            rel = _relative(p, span[0], span[1])
-            text = marked(p.text, [rel], "sq-mark sq-mark-focus") if rel else marked(p.text, spans)
+        spans, strong = marks.get(p.n, []), values.get(p.n, [])
+        rel = _relative(p, span[0], span[1]) if p.n == focus and span is not None else None
+        if rel:
+            text = marked(p.text, [rel], "sq-mark sq-mark-focus", strong)
         else:
-            text = marked(p.text, spans)
+            text = marked(p.text, spans, values=strong)
         rows.append(
             f'<div class="{" ".join(cls)}" id="sq-p-{p.n}" data-para="{p.n}">'
             f'<span class="sq-pn">¶{p.n}</span><span class="sq-pt">{text}</span></div>'
@@ -538,4 +669,101 @@ def viewer_html(
         f'<div class="sq-panel-head">全文 · {esc(doc.title)}'
         f'<span class="sq-where">{esc(where)}</span></div>'
         f'<div class="sq-viewer-body">{"".join(rows)}</div></div>'
+    )
+
+
+# ---- page frame: status, settings, welcome, documents ---------------------------------
+def elapsed_text(ms: float) -> str:
+    """How long an answer took, as its footer says it: 85 毫秒 under 0.1 s, else 0.3 秒."""
+    return f"{max(1, round(ms))} 毫秒" if ms < 100 else f"{ms / 1000:.1f} 秒"
+
+
+def status_html(n_docs: int, llm_state: str, answer_mode: str) -> str:
+    """The badge in the header: documents, answer mode, the LLM service's state."""
+    state, cls = LLM_STATES.get(llm_state, (llm_state, "off"))
+    mode = MODE_LABELS.get(answer_mode, answer_mode)
+    warn = ' class="sq-warn"' if cls == "bad" else ""
+    return (
+        f'<div class="sq-status">文档 <b>{n_docs}</b> 篇 · 回答方式 <b>{esc(mode)}</b> · '
+        f"大模型 <span{warn}>{esc(state)}</span></div>"
+    )
+
+
+def llm_state_html(settings: Settings, llm_state: str) -> str:
+    """The LLM service's state in 设置, its URL's credentials masked."""
+    state, cls = LLM_STATES.get(llm_state, (llm_state, "off"))
+    if settings.llm_configured():
+        where = (
+            f"模型 {esc(settings.llm.model)} · 地址 "
+            f"{esc(mask_url(settings.llm_base_url()) or '（OpenAI 默认）')}"
+        )
+    else:
+        where = (
+            "未配置：设置 SPEECHQA_LLM_MODEL 与 SPEECHQA_LLM_BASE_URL（或 OPENAI_API_KEY）后重启，"
+            "即可使用大模型回答；不配置时使用离线的抽取式回答。"
+        )
+    return (
+        f'<div class="sq-llm">大模型服务：<b class="{cls}">{esc(state)}</b>'
+        f'<div class="sq-hint">{where}</div></div>'
+    )
+
+
+def welcome_html(docs: Docs) -> str:
+    """The conversation before the first question. Where a citation leads depends on
+    the layout: the full text on the right on a wide screen, the sources folded under
+    the answer on a narrow one (CSS shows one of the two spans)."""
+    if not docs:
+        return (
+            "<h3>还没有导入讲话稿</h3>请到上方“文档”页上传 .txt / .md / .docx 文件，"
+            "或在终端运行 <code>speechqa ingest</code> 导入随附的示例讲话。"
+        )
+    titles = "、".join(f"《{esc(d.title)}》" for d in list(docs.values())[:3])
+    more = f"等 {len(docs)} 篇" if len(docs) > 3 else ""
+    return (
+        f"<h3>您好，我可以回答关于{titles}{more}的问题。</h3>"
+        "<ul><li>回答只依据讲话原文，每句都标注出处 <span class='sq-chip sq-plain'>¶n</span>，"
+        "点击编号即可<span class='sq-wide'>在右侧全文中定位、核对。</span>"
+        "<span class='sq-narrow'>在回答下方展开该段原文核对，全文在页面下方。</span></li>"
+        "<li>讲话没有涉及的问题，会明确告诉您，并列出最接近的段落。</li>"
+        "<li>切换到“摘引”，输入主题词，可得到可直接粘贴的原文引文「…」（第n段）。</li></ul>"
+    )
+
+
+def docs_table_html(records: Sequence[DocRecord] | str) -> str:
+    """The 文档 tab's table; ``records`` a message instead when the index cannot say."""
+    if isinstance(records, str):
+        return f'<div class="sq-empty">{esc(records)}</div>'
+    if not records:
+        return '<div class="sq-empty">索引中还没有文档。</div>'
+    rows = "".join(
+        f"<tr><td>{esc(r.title)}</td><td><code>{esc(r.doc_id)}</code></td>"
+        f"<td>{r.paragraphs}</td><td>{esc(r.encoding)}</td>"
+        f"<td>{esc(Path(r.source).name)}</td><td>{esc(r.ingested_at[:16].replace('T', ' '))}</td></tr>"
+        for r in records
+    )
+    return (
+        '<div class="sq-doctable-wrap"><table class="sq-doctable"><thead><tr><th>标题</th>'
+        "<th>文档编号</th><th>段落</th><th>编码</th><th>来源文件</th><th>导入时间</th></tr>"
+        f"</thead><tbody>{rows}</tbody></table></div>"
+    )
+
+
+def doc_choices(docs: Docs) -> list[tuple[str, str]]:
+    """(label, doc_id) for the document pickers: the title, numbered when several
+    documents share it."""
+    total = Counter(d.title for d in docs.values())
+    seen: Counter[str] = Counter()
+    out = []
+    for d in docs.values():
+        seen[d.title] += 1
+        label = d.title if total[d.title] == 1 else f"{d.title}（{seen[d.title]}）"
+        out.append((label, d.doc_id))
+    return out
+
+
+def delete_confirm_html(title: str, doc_id: str) -> str:
+    """The question the 文档 tab asks before a deletion."""
+    return (
+        f"<div class='sq-hint'>确定从索引中删除《{esc(title)}》"
+        f"（<code>{esc(doc_id)}</code>）吗？删除后需重新上传才能再次提问。</div>"
     )

@@ -36,7 +36,8 @@ def parse_auth(auth: SecretStr) -> tuple[str, str]:
     user, sep, password = auth.get_secret_value().partition(":")
     if not sep or not user.strip() or not password:
         raise ConfigError(
-            "SPEECHQA_AUTH must be 'user:password' with both parts non-empty; fix it or unset it."
+            "SPEECHQA_AUTH must be 'user:password' with both parts non-empty; fix it or unset it.",
+            zh="SPEECHQA_AUTH 须为 '用户名:密码'，两部分都不能为空；请改正或取消它。",
         )
     return user.strip(), password
 
@@ -55,5 +56,7 @@ def login_for(host: str, auth: SecretStr | None, no_auth: bool) -> tuple[str, st
         return None
     raise ConfigError(
         f"refusing to bind {host or '0.0.0.0'} without a login: anyone on the network could use "
-        "the chat; set SPEECHQA_AUTH=user:password, or pass --no-auth if that is intended."
+        "the chat; set SPEECHQA_AUTH=user:password, or pass --no-auth if that is intended.",
+        zh=f"拒绝在没有登录的情况下绑定 {host or '0.0.0.0'}：网络中任何人都能使用问答；"
+        "请设置 SPEECHQA_AUTH=用户名:密码，或确有此意时加 --no-auth。",
     )

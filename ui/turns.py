@@ -34,6 +34,11 @@ class Turn:
         return bool(self.answer and self.answer.get("refused"))
 
     @property
+    def partial(self) -> bool:
+        """The speech touches the question without answering it: the closest passages."""
+        return bool(self.answer and self.answer.get("outcome") == "partial")
+
+    @property
     def text(self) -> str:
         """The answer as written (quote turns: their Markdown)."""
         if self.answer is not None:

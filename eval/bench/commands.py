@@ -14,10 +14,14 @@ def parse_sizes(text: str) -> list[int]:
     except ValueError:
         raise InputError(
             f"--sizes '{text}' is not a comma-separated list of document counts; "
-            "write e.g. --sizes 1,10,100."
+            "write e.g. --sizes 1,10,100.",
+            zh=f"--sizes '{text}' 不是逗号分隔的文档数；请写成如 --sizes 1,10,100。",
         ) from None
     if not sizes or min(sizes) < 1:
-        raise InputError(f"--sizes '{text}' needs positive document counts, e.g. 1,10,100.")
+        raise InputError(
+            f"--sizes '{text}' needs positive document counts, e.g. 1,10,100.",
+            zh=f"--sizes '{text}' 需要正的文档数，如 1,10,100。",
+        )
     return sizes
 
 
@@ -45,15 +49,51 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p.add_argument(
         "--skip", default="", help="leave out parts: raw,baseline,cold,server (comma-separated)"
     )
+    p.add_argument(
+        "--load",
+        type=int,
+        metavar="USERS",
+        help="only the web chat's load run: USERS users asking a 500-character question at "
+        "once while another process ingests, and one 100,000-character question among "
+        "normal ones (writes load.json)",
+    )
     p.set_defaults(func=cmd_bench)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from .load import run_load
+
+    if args.load < 1:
+        raise InputError(
+            f"--load {args.load} must be at least 1 user.",
+            zh=f"--load {args.load} 至少要 1 个用户。",
+        )
+    result = run_load(args.out, users=args.load)
+    load, long = result["load"], result["long_question"]
+    print(
+        f"{load['users']} 个用户同时提问（{load['question_chars']} 字，另有导入进行中）："
+        f"错误 {load['errors']}，p50 {load['p50_ms']:.0f} ms，p95 {load['p95_ms']:.0f} ms"
+    )
+    print(
+        f"{long['long_chars']} 字的问题：{long['long_ms']:.0f} ms"
+        f"（{'已拒绝' if long['long_error'] else '已回答'}）；"
+        f"同时其他用户 p50 {long['others_p50_ms']:.0f} ms（单独提问 {long['baseline_p50_ms']:.0f} ms）"
+    )
+    print(f"写入 {args.out / 'load.json'}")
+    return 0 if load["errors"] == 0 else 1
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .measure import run_bench
     from .report import targets
 
+    if args.load is not None:
+        return cmd_load(args)
     if args.repeats < 1:
-        raise InputError(f"--repeats {args.repeats} must be at least 1.")
+        raise InputError(
+            f"--repeats {args.repeats} must be at least 1.",
+            zh=f"--repeats {args.repeats} 至少要 1。",
+        )
     skip = [part for part in args.skip.split(",") if part.strip()]
     result = run_bench(
         parse_sizes(args.sizes),

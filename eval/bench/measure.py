@@ -29,7 +29,13 @@ from .stats import hotspots, percentile
 COLD_QUESTION = "这次会议的全称是什么？"
 PARTS = ("raw", "baseline", "cold", "server")  # parts that --skip can leave out
 # Numbers that describe the corpus, not the pipeline: no ratio for them.
-NOT_FIGURES = {"documents", "paragraphs", "real_s_per_text"}
+NOT_FIGURES = {
+    "documents",
+    "paragraphs",
+    "real_s_per_text",
+    "questions_tuning",
+    "questions_heldout",
+}
 COLD_TARGET_S = 3.0
 
 
@@ -272,6 +278,20 @@ def server_first_answer(store: Path, timeout: float = 1800) -> dict[str, Any]:
     return result
 
 
+def corpus_meta() -> dict[str, Any]:
+    """The development corpus the corpora are built from: originals with their split,
+    the question sets the manifest lists but that are not written yet, and questions
+    whose gold lies past the end of their document as the loader reads it."""
+    from .corpora import beyond_last_paragraph
+    from .devcorpus import documents, missing_question_sets
+
+    return {
+        "originals": [{"id": d.doc_id, "split": d.split} for d in documents()],
+        "missing_question_sets": missing_question_sets(),
+        "gold_beyond_last_paragraph": beyond_last_paragraph(),
+    }
+
+
 def ratios(ours: dict[str, Any], base: dict[str, Any]) -> dict[str, float]:
     """ours / baseline for every figure both have (latency: < 1 means we are
     faster; throughput: > 1 means we are faster; recall: > 1 means we find more)."""
@@ -310,10 +330,16 @@ def run_bench(
     say = log or (lambda m: sys.stderr.write(f"[bench] {m}\n"))
     sizes = sorted(set(sizes))
     if not sizes or sizes[0] < 1:
-        raise InputError("--sizes needs positive document counts, e.g. --sizes 1,10,100.")
+        raise InputError(
+            "--sizes needs positive document counts, e.g. --sizes 1,10,100.",
+            zh="--sizes 需要正的文档数，如 --sizes 1,10,100。",
+        )
     unknown = sorted(set(skip) - set(PARTS))
     if unknown:
-        raise InputError(f"--skip got '{unknown[0]}'; choose from {', '.join(PARTS)}.")
+        raise InputError(
+            f"--skip got '{unknown[0]}'; choose from {', '.join(PARTS)}.",
+            zh=f"--skip 收到 '{unknown[0]}'；请从 {', '.join(PARTS)} 中选。",
+        )
     out.mkdir(parents=True, exist_ok=True)
     profiles = out / "profiles"
     started = time.perf_counter()
@@ -327,6 +353,7 @@ def run_bench(
             "seed": SEED,
             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "cold_question": COLD_QUESTION,
+            "corpus": corpus_meta(),
         },
         "embedder": None,
         "sizes": [],

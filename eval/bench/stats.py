@@ -1,27 +1,18 @@
 """Small measuring helpers shared by the workers: percentiles, peak RSS, folder
-size, the question set, and what dominates a pyinstrument profile."""
+size, and what dominates a pyinstrument profile."""
 
 from __future__ import annotations
 
-import json
 import os
 import resource
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-
-def percentile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    return float(np.percentile(np.asarray(values, dtype=np.float64), q))
+from eval.metrics import percentile
 
 
 def summary(prefix: str, values: list[float], unit: str) -> dict[str, float | None]:
@@ -56,32 +47,6 @@ def stopwatch() -> Iterator[Callable[[], float]]:
     end: list[float] = []
     yield lambda: (end[0] if end else time.perf_counter()) - started
     end.append(time.perf_counter())
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    question: str
-    gold: tuple[int, ...]
-
-
-def load_questions(path: Path | None = None) -> list[Question]:
-    """Answerable questions of the fixed set that stand alone (follow-ups need a
-    history, which a plain retriever has no notion of)."""
-    text = (
-        path.read_text(encoding="utf-8")
-        if path
-        else (resources.files("eval") / "questions.jsonl").read_text(encoding="utf-8")
-    )
-    out = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        if row.get("history"):
-            continue
-        out.append(Question(row["id"], row["question"], tuple(row.get("gold_paragraphs") or ())))
-    return out
 
 
 def hotspots(session: Any, limit: int = 8) -> list[dict[str, object]]:

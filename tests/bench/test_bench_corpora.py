@@ -1,93 +1,212 @@
-"""The synthetic corpus generator: deterministic, documents differ, and every
-variant still parses into the bundled speech's numbered outline."""
+"""The benchmark's corpora: built from every document of the development corpus,
+deterministic, and every variant parses like its original with the right origins."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import helpers
+import pytest
 
 from eval.bench.corpora import (
-    BASE_DOC_ID,
-    base_document,
     build_corpus,
     changed,
     check_parse,
+    original,
+    originals,
     synthesize,
 )
-from ingest.parse import parse
+from eval.bench.devcorpus import BASE_DOC_ID, documents
+from ingest.load import load_path
+from ingest.parse import SECTION_SEP, ParsedDocument
 from ingest.pipeline import prepare
 
-_LEVEL1 = re.compile(r"^([一二三四五六七八九十]+)、")
-_LEVEL2 = re.compile(r"^（([一二三四五六七八九十]+)）")
+# Big enough for two variants of every original.
+SIZE = 33
+_MARKER = re.compile(
+    r"^(?:#{1,6}\s+)?(?:([一二三四五六七八九十]+)、|[（(]([一二三四五六七八九十]+)[）)]"
+    r"|(\d{1,2})[.、．](?!\d)|[（(](\d{1,2})[）)])"
+)
 
 
-def test_same_seed_same_corpus_other_seed_other_text() -> None:
-    first = build_corpus(12)
-    again = build_corpus(12)
-    assert [d.text for d in first] == [d.text for d in again]
-    assert [d.origin for d in first] == [d.origin for d in again]
-    assert synthesize(3, seed=1).text != synthesize(3, seed=2).text
+@pytest.fixture(scope="module")
+def corpus() -> list:
+    return build_corpus(SIZE)
 
 
-def test_document_zero_is_the_bundled_speech() -> None:
-    docs = build_corpus(3)
-    assert docs[0].doc_id == BASE_DOC_ID == helpers.SPEECH_ID
-    assert docs[0].text == helpers.SPEECH_PATH.read_text(encoding="utf-8")
-    assert docs[0].origin == tuple(range(1, 19))
+def test_size_one_is_the_bundled_speech_alone() -> None:
+    [doc] = build_corpus(1)
+    assert doc.doc_id == doc.original == BASE_DOC_ID == helpers.SPEECH_ID
+    assert doc.text == helpers.SPEECH_PATH.read_text(encoding="utf-8")
+    assert doc.origin == tuple(range(1, 19))
+    assert doc.loaded().source == str(load_path(helpers.SPEECH_PATH, 10**8).source)
 
 
-def test_documents_differ_and_have_distinct_ids() -> None:
-    docs = build_corpus(200)
-    assert len({d.doc_id for d in docs}) == 200
-    assert len({d.text for d in docs}) == 200
-    # Most paragraphs differ between two variants, not only the numbers.
-    a, b = docs[1].paragraphs(), docs[2].paragraphs()
-    assert sum(x != y for x, y in zip(a, b, strict=True)) >= len(a) // 2
-    # Loading gives the doc_id back through the real loader's naming (file stem).
-    assert all(prepare(d.loaded()).doc_id == d.doc_id for d in docs[:20])
+def test_the_originals_come_first_through_the_normal_loader(corpus: list) -> None:
+    manifest = documents()
+    assert len(manifest) == len(originals()) == 11
+    first = corpus[: len(manifest)]
+    assert first[0].doc_id == BASE_DOC_ID
+    assert {d.doc_id for d in first} == {d.doc_id for d in manifest}
+    for doc in first:
+        entry = next(d for d in manifest if d.doc_id == doc.doc_id)
+        loaded = load_path(entry.path, 10**8)
+        assert doc.is_original and doc.original == doc.doc_id
+        assert doc.text == loaded.text and doc.loaded().format == loaded.format
+        # The loader's naming gives the manifest id back.
+        assert prepare(doc.loaded()).doc_id == doc.doc_id
+        assert doc.origin == tuple(range(1, len(prepare(loaded).paragraphs) + 1))
+    assert {d.loaded().format for d in first} == {"txt", "md", "docx"}
 
 
-def test_variants_keep_a_valid_numbered_outline() -> None:
-    base = parse(base_document().text, "txt", BASE_DOC_ID, BASE_DOC_ID)
-    for doc in build_corpus(60)[1:]:
+def test_variants_go_round_robin_over_the_originals(corpus: list) -> None:
+    origs = [d.doc_id for d in originals()]
+    variants = corpus[len(origs) :]
+    assert [d.original for d in variants] == [origs[i % len(origs)] for i in range(len(variants))]
+    assert [d.doc_id for d in variants[: len(origs)]] == [f"{o}-v0001" for o in origs]
+    assert variants[len(origs)].doc_id == f"{origs[0]}-v0002"
+    # A variant keeps its original's format and is named after its id.
+    for doc in variants:
+        loaded = doc.loaded()
+        assert loaded.format == original(doc.original).loaded().format
+        assert prepare(loaded).doc_id == doc.doc_id
+    assert len({d.doc_id for d in corpus}) == len({d.text for d in corpus}) == SIZE
+
+
+def test_same_seed_same_corpus_other_seed_other_text(corpus: list) -> None:
+    again = build_corpus(SIZE)
+    assert [d.text for d in again] == [d.text for d in corpus]
+    assert [d.origin for d in again] == [d.origin for d in corpus]
+    assert build_corpus(5) == corpus[:5]
+    for d in originals():
+        assert synthesize(d.doc_id, 3, seed=1).text != synthesize(d.doc_id, 3, seed=2).text
+
+
+def test_every_variant_parses_like_its_original(corpus: list) -> None:
+    for doc in corpus[11:]:
         assert check_parse(doc) == [], doc.doc_id
-        paragraphs = doc.paragraphs()
+        base = prepare(original(doc.original).loaded())
+        parsed = prepare(doc.loaded())
+        assert len(parsed.paragraphs) == len(base.paragraphs), doc.doc_id
         assert sorted(doc.origin) == list(range(1, len(base.paragraphs) + 1))
-        # Salutation and introduction first, the closing last: only sections move.
+
+
+def _bigrams(text: str) -> set[str]:
+    text = re.sub(r"[\d.]+", "0", text)
+    return {text[i : i + 2] for i in range(len(text) - 1)}
+
+
+def _similarity(x: set[str], y: set[str]) -> float:
+    return len(x & y) / max(1, len(x | y))
+
+
+def test_origins_point_at_the_paragraph_each_came_from(corpus: list) -> None:
+    """Independent of the generator: a variant's paragraph is closer to its origin
+    than to any other paragraph of the original (character bigrams, numbers masked)."""
+    bigrams = {d.doc_id: [_bigrams(p) for p in d.paragraphs()] for d in originals()}
+    for doc in corpus[11:]:
+        base = bigrams[doc.original]
+        for text, n in zip(doc.paragraphs(), doc.origin, strict=True):
+            own = _bigrams(text)
+            scores = [_similarity(own, other) for other in base]
+            assert scores[n - 1] == max(scores), (doc.doc_id, n, text[:30])
+            assert scores[n - 1] > 0.3, (doc.doc_id, n, text[:30])
+
+
+def _numbering(parsed: ParsedDocument) -> dict[tuple[str, str], list[int]]:
+    """Outline marker numbers by (parent section, style), in document order."""
+    out: dict[tuple[str, str], list[int]] = {}
+    cn = "一二三四五六七八九十"
+    for p in parsed.paragraphs:
+        m = _MARKER.match(p.text)
+        if not m or not p.section:
+            continue
+        style = next(i for i, g in enumerate(m.groups()) if g)
+        num = m.group(style + 1)
+        value = int(num) if num.isdigit() else cn.index(num[-1]) + 1 + 10 * (len(num) > 1)
+        parent = SECTION_SEP.join(p.section.split(SECTION_SEP)[:-1])
+        out.setdefault((parent, str(style)), []).append(value)
+    return out
+
+
+def _consecutive(groups: dict[tuple[str, str], list[int]]) -> bool:
+    return all(v == list(range(v[0], v[0] + len(v))) for v in groups.values())
+
+
+def test_sections_move_and_their_markers_follow(corpus: list) -> None:
+    moved = set()
+    for doc in corpus[11:]:
+        base = _numbering(prepare(original(doc.original).loaded()))
+        got = _numbering(prepare(doc.loaded()))
+        if doc.origin != tuple(range(1, len(doc.origin) + 1)):
+            moved.add(doc.original)
+        # The same numbered groups (style and length) under the same kind of parents…
+        assert sorted((k[1], len(v)) for k, v in got.items()) == sorted(
+            (k[1], len(v)) for k, v in base.items()
+        ), doc.doc_id
+        # …and where the original numbers each group 1, 2, 3…, so does the variant.
+        if _consecutive(base):
+            assert _consecutive(got), doc.doc_id
+        # The opening (title, salutation) stays first.
+        assert doc.origin[0] == 1
+    # Documents with an outline (一、/（一）/1./（1）, Markdown headings) get shuffled.
+    assert {
+        BASE_DOC_ID,
+        "discipline-2024-county",
+        "gov-report-2024",
+        "discipline-2023-warning",
+        "notice-2024-flood",
+        "economy-2025-conference",
+    } <= moved
+
+
+def test_bundled_speech_variants_keep_its_outline(corpus: list) -> None:
+    for doc in [d for d in corpus if d.original == BASE_DOC_ID][1:]:
         assert doc.origin[:5] == (1, 2, 3, 4, 5) and doc.origin[-1] == 18
-        # 一、二、三、 in order, and （一）（二）（三） restart under each main heading.
-        level1 = [m.group(1) for p in paragraphs if (m := _LEVEL1.match(p))]
+        level1 = [p[0] for p in doc.paragraphs() if re.match(r"^[一二三]、", p)]
         assert level1 == ["一", "二", "三"]
-        sub: list[str] = []
-        for p in paragraphs:
-            if _LEVEL1.match(p):
-                assert sub in ([], ["一", "二", "三"])
-                sub = []
-            elif m := _LEVEL2.match(p):
-                sub.append(m.group(1))
-        assert sub == ["一", "二", "三"]
-        # A heading moved with its own subsections.
-        parsed = parse(doc.text, "txt", doc.doc_id, doc.doc_id)
-        for p in parsed.paragraphs:
-            origin = base.paragraphs[doc.origin[p.n - 1] - 1]
-            assert p.kind == origin.kind
-            if origin.section:
-                # Same section titles apart from the renumbered marker and substitutions.
-                assert len(p.section.split(" › ")) == len(origin.section.split(" › "))
 
 
-def test_years_are_shifted_consistently_within_a_document() -> None:
-    for doc in build_corpus(30)[1:]:
-        years = sorted({int(y) for y in re.findall(r"((?:19|20)\d{2})年", doc.text)})
-        # The speech names last year and this year: a variant keeps them one apart.
-        assert len(years) == 2 and years[1] - years[0] == 1, (doc.doc_id, years)
+def _years(text: str) -> list[int]:
+    return sorted({int(y) for y in re.findall(r"(?<!\d)((?:19|20)\d{2})年", text)})
 
 
-def test_changed_edits_exactly_one_paragraph() -> None:
-    doc = build_corpus(4)[3]
-    edit = changed(doc)
-    assert edit.doc_id == doc.doc_id
-    before, after = doc.paragraphs(), edit.paragraphs()
-    assert len(before) == len(after)
-    assert sum(x != y for x, y in zip(before, after, strict=True)) == 1
+def test_numbers_and_dates_are_substituted_consistently(corpus: list) -> None:
+    for doc in corpus[11:]:
+        before, after = _years(original(doc.original).text), _years(doc.text)
+        # Every year moves by the same amount: the gaps between them stay.
+        assert len(after) == len(before), doc.doc_id
+        if before:
+            shift = after[0] - before[0]
+            assert [y - shift for y in after] == before, doc.doc_id
+        assert all(1 <= int(m) <= 12 for m in re.findall(r"(?<![\d.])(\d+)月", doc.text))
+        assert all(1 <= int(d) <= 31 for d in re.findall(r"(?<![\d.])(\d+)[日号]", doc.text))
+    # Numbers change in most variants of a document full of figures.
+    figures = [d for d in corpus[11:] if d.original == "gov-report-2024"]
+    base_numbers = Counter(re.findall(r"\d+", original("gov-report-2024").text))
+    for doc in figures:
+        assert Counter(re.findall(r"\d+", doc.text)) != base_numbers
+
+
+def test_place_names_and_level_are_substituted(corpus: list) -> None:
+    for doc in corpus[11:]:
+        if doc.original in ("gov-report-2024", "notice-2024-flood", "safety-2024-meeting"):
+            assert "临江" not in doc.text, doc.doc_id  # the made-up city of these documents
+    # The level a document speaks for (全县, 县委…) is redrawn for the whole document.
+    county = [d for d in corpus[11:] if d.original == "discipline-2024-county"]
+    assert any("全县" not in d.text and "县委" not in d.text for d in county)
+    # The redacted names (**) of the bundled speech become a place name.
+    redacted = re.compile(r"(?<!\*)\*\*(?!\*)")
+    assert redacted.search(original(BASE_DOC_ID).text)
+    assert not any(redacted.search(d.text) for d in corpus[11:] if d.original == BASE_DOC_ID)
+
+
+def test_changed_edits_exactly_one_paragraph(corpus: list) -> None:
+    for doc in (corpus[3], corpus[-1]):
+        edit = changed(doc)
+        assert edit.doc_id == doc.doc_id and edit.original == doc.original
+        before, after = doc.paragraphs(), edit.paragraphs()
+        assert len(before) == len(after)
+        assert sum(x != y for x, y in zip(before, after, strict=True)) == 1
+        assert prepare(edit.loaded()).doc_id == doc.doc_id

@@ -16,7 +16,7 @@ REQUIRED = (
     "ingest_paragraphs_per_s",
     "retrieval_p95_ms",
     "answer_p95_ms",
-    "recall_at_1",
+    "recall_at_1_tuning",
     "peak_rss_mb",
 )
 
@@ -37,7 +37,10 @@ def test_bench_size_one_writes_json_markdown_and_plots(
         for key in REQUIRED:
             value = row[side][key]
             assert isinstance(value, int | float) and value > 0, (side, key, value)
-        assert 0 < row[side]["recall_at_1"] <= 1
+        for split in ("tuning", "heldout"):
+            assert 0 < row[side][f"recall_at_1_{split}"] <= 1, (side, split)
+            assert 0 < row[side][f"doc_recall_at_1_{split}"] <= 1, (side, split)
+            assert row[side][f"questions_{split}"] > 0
         assert row[side]["paragraphs"] == 18
         assert row[side]["cold_ask_p50_s"] > 0, row[side].get("cold_ask_error")
     ours = row["ours"]
@@ -55,6 +58,8 @@ def test_bench_size_one_writes_json_markdown_and_plots(
     md = (out / "bench.md").read_text(encoding="utf-8")
     assert "| figure | 1 doc |" in md
     assert "| retrieval (fused) p95, ms |" in md
+    assert "| recall@1, tuning questions |" in md and "| recall@1, held-out questions |" in md
+    assert result["meta"]["corpus"]["originals"][0]["id"] == helpers.SPEECH_ID
     for png in ("latency.png", "throughput.png", "startup.png"):
         assert f"]({png})" in md
         assert (out / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import helpers
 import pytest
+from eval_harness import Run, run_eval
 
 from eval.thresholds import METRICS
 
@@ -46,15 +45,6 @@ STAMPS = (
 )
 
 
-@dataclass(frozen=True)
-class Run:
-    proc: subprocess.CompletedProcess[str]
-    out: Path
-
-    def json(self, name: str) -> Any:
-        return json.loads((self.out / name).read_text(encoding="utf-8"))
-
-
 @pytest.fixture(scope="module")
 def small_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("small-set") / "small.jsonl"
@@ -62,12 +52,6 @@ def small_set(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "".join(json.dumps(q, ensure_ascii=False) + "\n" for q in SMALL_SET), encoding="utf-8"
     )
     return path
-
-
-def run_eval(store: Path, out: Path, *args: str | Path) -> Run:
-    proc = helpers.run_cli("eval", "--out", out, *args, env={"SPEECHQA_STORE": store})
-    assert "Traceback" not in proc.stderr, proc.stderr
-    return Run(proc, out)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +100,8 @@ def test_all_four_outputs_exist_and_parse(first: Run) -> None:
 def test_summary_has_every_metric_and_stamp(first: Run, eval_store: Path) -> None:
     summary = first.json("summary.json")
     assert set(summary["metrics"]) == set(METRICS)
-    for name in METRICS:
+    assert summary["metrics"]["document@1"] is None  # no archive question in the file
+    for name in (n for n in METRICS if n != "document@1"):
         value = summary["metrics"][name]
         assert isinstance(value, float), name
         if not name.endswith("_ms"):
@@ -191,14 +176,15 @@ def test_an_impossible_threshold_exits_1_and_compare_prints_deltas(
     assert set(METRICS) <= set(compare["metrics"])
     assert compare["results_compared"] is True
     for name in METRICS:
-        if not name.endswith("_ms"):  # same system, same index: same answers
+        if not name.endswith("_ms") and name != "document@1":  # same answers
             assert compare["metrics"][name]["delta"] == 0.0, name
     assert compare["flipped"]["to_fail"] == [] and compare["flipped"]["to_pass"] == []
     assert (second.out / "compare.md").read_text(encoding="utf-8").startswith("# 评测对比")
     summary = second.json("summary.json")
     assert summary["gate"]["passed"] is False
     assert summary["gate"]["checks"] == [
-        {"metric": "recall@1", "value": summary["metrics"]["recall@1"], "min": 1.01, "max": None,
+        {"metric": "recall@1", "split": None, "status": "gate",
+         "value": summary["metrics"]["recall@1"], "min": 1.01, "max": None,
          "passed": False, "reason": summary["gate"]["checks"][0]["reason"]}
     ]  # fmt: skip
 

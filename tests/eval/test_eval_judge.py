@@ -80,6 +80,7 @@ def test_eval_with_an_llm_configured_records_faithfulness_and_never_gates(
         "SPEECHQA_LLM_BASE_URL": fake.base_url,
         "SPEECHQA_LLM_API_KEY": API_KEY,
         "SPEECHQA_LLM_TIMEOUT_S": "5",
+        "SPEECHQA_LANG": "zh",  # progress in the user's language: this test reads Chinese
     }
     proc = helpers.run_cli(
         "eval", "--questions", questions, "--out", out, "--thresholds",

@@ -63,6 +63,18 @@ BAD_FILES: list[tuple[str, list[object], list[str]]] = [
     ("keys not a list", [{**GOOD, "answer_keys": "2022年"}], [":1:", "'answer_keys'"]),
     ("history of numbers", [{**GOOD, "history": [1]}], [":1:", "'history'"]),
     ("doc not a string", [{**GOOD, "doc": 7}], [":1:", "'doc'"]),
+    ("gold ref without a number", [{**GOOD, "gold_paragraphs": ["d1:"]}], [":1:", "doc_id:n"]),
+    ("gold ref zero", [{**GOOD, "gold_paragraphs": ["d1:0"]}], [":1:", "doc_id:n"]),
+    (
+        "archive gold without its document",
+        [{**GOOD, "doc": None, "gold_paragraphs": ["d1:2", 3]}],
+        [":1:", '"doc": null', '"doc_id:3"'],
+    ),
+    (
+        "repeated archive gold",
+        [{**GOOD, "doc": None, "gold_paragraphs": ["d1:2", "d1:2"]}],
+        [":1:", '"d1:2" twice'],
+    ),
     (
         "keys on an unanswerable question",
         [{**GOOD, "gold_paragraphs": [], "answer_keys": ["x"]}],
@@ -94,6 +106,31 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     path.write_bytes(json.dumps(GOOD, ensure_ascii=False).encode("gbk"))
     with pytest.raises(InputError, match="not UTF-8"):
         load_questions(path)
+
+
+def test_archive_questions_and_gold_in_other_documents(
+    write_questions: Callable[..., Path],
+) -> None:
+    archive, named, plain = load_questions(
+        write_questions(
+            [
+                {**GOOD, "doc": None, "gold_paragraphs": ["d1:2", "d2:7"]},
+                {**GOOD, "id": "x2", "doc": "d1", "gold_paragraphs": [2, "d2:7"]},
+                {**GOOD, "id": "x3"},
+            ]
+        )
+    )
+    assert archive.archive and archive.doc is None
+    assert archive.refs == (("d1", 2), ("d2", 7))
+    assert archive.scope("speech") is None
+    assert archive.gold_keys(None) == [("d1", 2), ("d2", 7)]
+    assert not named.archive and named.gold_keys("d1") == [("d1", 2), ("d2", 7)]
+    assert not plain.archive and plain.scope("speech") == "speech"  # no "doc": the default
+    check_documents([archive, named, plain], {"d1": 3, "d2": 7, "speech": 18}, "speech")
+    with pytest.raises(InputError, match=r":1: question 'x1' gives gold ¶7, but .*'d2'.* 1–6"):
+        check_documents([archive], {"d1": 3, "d2": 6}, "speech")
+    with pytest.raises(InputError, match=r":1: .*\"d2:7\" in document 'd2', which is not"):
+        check_documents([archive], {"d1": 3}, "speech")
 
 
 def test_documents_and_paragraph_ranges_are_checked(write_questions: Callable[..., Path]) -> None:

@@ -73,7 +73,7 @@ def test_second_ingest_embeds_nothing(cli: Cli, ingested: Ingested, speech: Pars
 def test_plain_ingest_prints_a_chinese_summary(cli: Cli, ingested: Ingested) -> None:
     proc = cli("ingest", "--quiet", env=ingested.env)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.startswith("文档 1 篇，段落 18 段，新嵌入 0 块，跳过 ")
+    assert proc.stdout.startswith("documents 1, paragraphs 18, chunks embedded 0, skipped ")
 
 
 def test_docs_lists_the_speech(cli: Cli, ingested: Ingested, speech: ParsedDocument) -> None:
@@ -86,7 +86,9 @@ def test_docs_lists_the_speech(cli: Cli, ingested: Ingested, speech: ParsedDocum
     assert Path(record["source"]).name == SPEECH_PATH.name
     proc = cli("docs", env=ingested.env)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == [f"{SPEECH_ID}\t{SPEECH_ID}\t18 段\t{record['source']}"]
+    assert proc.stdout.splitlines() == [
+        f"{SPEECH_ID}\t{SPEECH_ID}\t18 paragraphs\t{record['source']}"
+    ]
 
 
 def test_show_one_paragraph_verbatim_with_its_section(
@@ -222,7 +224,7 @@ def test_store_flag_and_delete(cli: Cli, tmp_path: Path) -> None:
     assert show.stdout == "¶4 [body]  〔一、要求〕\n要认真落实。要抓好督查。\n\n"
     empty = cli("docs", env=env)
     assert empty.returncode == 0
-    assert "还没有文档" in empty.stdout
+    assert "No documents yet" in empty.stdout
 
     deleted = cli("ingest", "--delete", "小讲话", "--json", "--store", flagged, env=env)
     assert deleted.returncode == 0, deleted.stderr

@@ -267,7 +267,7 @@ def test_doctor_on_a_healthy_and_an_empty_store(store: Index, tmp_path: Path) ->
     assert checks["records"]["details"]["records"] == 1
 
     proc = run_cli("doctor", "--store", store.settings.store)
-    assert proc.returncode == 0 and "一切正常" in proc.stdout and "✓ records" in proc.stdout
+    assert proc.returncode == 0 and "All fine." in proc.stdout and "✓ records" in proc.stdout
 
     code, report = _doctor(tmp_path / "empty")
     assert code == 0
@@ -311,7 +311,7 @@ def test_doctor_finds_missing_chunks_and_its_fix_works(store: Index) -> None:
     assert records["details"]["documents_missing_chunks"] == [SPEECH_ID]
     assert "speechqa ingest --delete DOC" in records["fix"]
     proc = run_cli("doctor", "--store", store.settings.store)
-    assert proc.returncode == 1 and "✗ records" in proc.stdout and "修复：" in proc.stdout
+    assert proc.returncode == 1 and "✗ records" in proc.stdout and "    fix: " in proc.stdout
 
     # The fix as given: delete the document and ingest it again.
     assert run_cli("ingest", "--store", store.settings.store, "--delete", SPEECH_ID).returncode == 0

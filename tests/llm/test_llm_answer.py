@@ -178,6 +178,24 @@ def test_quote_verified_after_normalisation(
     assert_offsets(assistant, answer)
 
 
+def test_llm_keeps_its_own_judgement_and_reports_the_confidence(
+    fake: FakeOpenAI, assistant: Assistant
+) -> None:
+    # The answerability model refuses this near miss in extractive mode; the LLM answered
+    # it, and its answer stands, with the model's (low) confidence beside it.
+    question = "2021年局党组开展了多少次宣讲？"
+    extractive = assistant.ask(question, mode="extractive")
+    assert extractive.outcome == "refused"
+    fake.push({"text": GOOD, "stream_chunks": 2})
+    _, answer = run(assistant, question)
+    assert answer.mode == "llm" and answer.outcome == "answered" and not answer.refused
+    assert answer.confidence == extractive.confidence
+    fake.push({"text": REFUSAL_PHRASE, "stream_chunks": 2})
+    _, answer = run(assistant)  # answerable, but the LLM says the speech does not say
+    assert answer.outcome == "refused" and answer.refused
+    assert answer.confidence is not None and answer.confidence > extractive.confidence  # type: ignore[operator]
+
+
 def test_refusal_phrase_gives_two_nearest_paragraphs(
     fake: FakeOpenAI, assistant: Assistant
 ) -> None:

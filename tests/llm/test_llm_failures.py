@@ -13,7 +13,7 @@ import pytest
 from fake_openai import API_KEY, FakeOpenAI
 from helpers import SPEECH_ID, free_port
 
-from rag.constants import LLM_FALLBACK_NOTICE, UNVERIFIED_MARK
+from rag.constants import LLM_FALLBACK_NOTICE, LLM_UNCHECKED_NOTICE, UNVERIFIED_MARK
 from rag.result import Answer
 from rag.service import Assistant, Event
 from speechqa.text import fold
@@ -88,18 +88,6 @@ FAILURES: list[Any] = [
         1,
         id="length",
     ),
-    pytest.param(
-        [{"text": "局党组组织开展集中学习30余次。"}] * 3,
-        "没有引用",
-        1 + RETRIES,
-        id="no-citations",
-    ),
-    pytest.param(
-        [{"text": "局党组组织开展集中学习30余次[¶99]。"}] * 3,
-        "没有引用",
-        1 + RETRIES,
-        id="only-invalid-citations",
-    ),
     pytest.param([{"text": ""}] * 3, "空回答", 1 + RETRIES, id="空回答"),
     pytest.param([{"drop": True}] * 3, "无法连接", 1 + RETRIES, id="connection-dropped"),
 ]
@@ -119,6 +107,26 @@ def test_failure_falls_back_to_extractive(
     assert len(fake.chat_requests) == requests
     assert reason in (answer.notice or ""), answer.notice
     assert_extractive_fallback(assistant, events, answer)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["局党组组织开展集中学习30余次。", "局党组组织开展集中学习30余次[¶99]。"],
+    ids=["no-citations", "only-invalid-citations"],
+)
+def test_uncheckable_answer_falls_back_without_blaming_the_service(
+    fake: FakeOpenAI, assistant: Assistant, text: str
+) -> None:
+    fake.push(*[{"text": text}] * 3)
+    _, answer = run(assistant)
+
+    assert len(fake.chat_requests) == 1 + RETRIES
+    assert answer.mode == "extractive"
+    assert (answer.notice or "").startswith(LLM_UNCHECKED_NOTICE.split("{reason}")[0])
+    assert "没有引用" in (answer.notice or "") and "不可用" not in (answer.notice or "")
+    assert answer.citations and all(c.verified for c in answer.citations)
+    assert assistant.llm_state == "ready"  # the service answered
+    assert_no_key(answer)
 
 
 def test_timeout_is_retried_then_falls_back(

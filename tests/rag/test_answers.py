@@ -35,6 +35,47 @@ def test_unanswerable_question_is_refused_with_two_nearest(assistant: Assistant)
     assert len(a.nearest) == 2 and a.citations == []
 
 
+# Written for these tests, not taken from an eval file: questions close to what the
+# speech says that it does not answer (a count it never gives, a place, a topic it never
+# names, a year it never mentions) …
+NEAR_MISSES = [
+    "市直机关一共有多少名党员？",
+    "这次会议在哪个会议室举行？",
+    "讲话对防汛抗旱工作有什么部署？",
+    "2021年局党组开展了多少次宣讲？",
+]
+# … and questions it plainly answers.
+PLAIN = [
+    ("理论中心组和党支部去年集中学习了多少次？", 3),
+    ("讲话要求严格落实哪些党内组织生活制度？", 13),
+    ("廉政风险多发易发的点位集中在哪些岗位？", 15),
+]
+
+
+@pytest.mark.parametrize("question", NEAR_MISSES)
+def test_near_miss_questions_are_refused(assistant: Assistant, question: str) -> None:
+    a = assistant.ask(question)
+    assert a.outcome == "refused" and a.refused, (a.confidence, a.answer)
+    assert a.answer.startswith(REFUSAL_PHRASE) and a.citations == []
+
+
+@pytest.mark.parametrize(("question", "paragraph"), PLAIN)
+def test_plainly_answerable_questions_are_answered(
+    assistant: Assistant, question: str, paragraph: int
+) -> None:
+    a = assistant.ask(question)
+    assert a.outcome == "answered" and not a.refused, (a.confidence, a.answer)
+    assert paragraph in [c.paragraph for c in a.citations]
+
+
+def test_json_carries_confidence_and_outcome(assistant: Assistant) -> None:
+    d = assistant.ask("理论中心组和党支部去年集中学习了多少次？").to_dict()
+    assert d["outcome"] == "answered" and d["refused"] is False
+    assert d["confidence"] == d["answerability"] and 0 <= d["confidence"] <= 1  # type: ignore[operator]
+    d = assistant.ask("这次会议在哪个会议室举行？").to_dict()
+    assert d["outcome"] == "refused" and d["refused"] is True
+
+
 @pytest.mark.parametrize(
     ("question", "paragraph", "key"),
     [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ingest.parse import parse
 from rag.cite import verify
-from rag.constants import UNVERIFIED_MARK
+from rag.constants import LIST_INTRO, UNVERIFIED_MARK
 
 TEXT = (
     "同志们：\n去年召开40次党组会，集中学习30余次。\n今年要“严”字当头；抓好警示教育。\n最后一段。"
@@ -68,4 +68,23 @@ def test_citation_before_the_full_stop_and_lists_of_paragraphs() -> None:
 
 def test_uncited_sentences_are_counted() -> None:
     out = verify("有引用。[¶2]\n没有引用的一句。", DOC, ALL)
+    assert out.sentences == 2 and out.uncited == 1
+
+
+def test_asked_value_goes_to_the_quote_that_holds_it() -> None:
+    value = (TEXT.index("30余次"), TEXT.index("30余次") + len("30余次"))
+    out = verify(
+        "「去年召开40次党组会，集中学习30余次。」[¶2]\n「最后一段。」[¶4]", DOC, ALL, [value]
+    )
+    first, last = out.citations
+    assert (first.value_start, first.value_end) == value
+    assert TEXT[first.value_start : first.value_end] == "30余次"
+    assert last.value_start is None and last.value_end is None
+
+
+def test_template_line_is_not_an_uncited_sentence() -> None:
+    text = LIST_INTRO.format(count="两") + "\n「去年召开40次党组会」[¶2]\n「抓好警示教育」[¶3]"
+    out = verify(text, DOC, ALL)
+    assert out.sentences == 2 and out.uncited == 0
+    out = verify("这是一句没有出处的话。\n「抓好警示教育」[¶3]", DOC, ALL)
     assert out.sentences == 2 and out.uncited == 1

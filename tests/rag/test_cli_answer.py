@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ingest.store import Index
-from rag.constants import REFUSAL_PHRASE
+from rag.constants import PARTIAL_INTRO, PARTIAL_LABEL, REFUSAL_PHRASE
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -31,9 +31,30 @@ def test_ask_json(cli: Cli, bundled_index: Index) -> None:
     assert "（出自《speech-2023-party-discipline》）" in out.stdout
 
 
+def test_ask_json_has_confidence_and_outcome(cli: Cli, bundled_index: Index) -> None:
+    out = cli("ask", "一共开展了几次集中学习？", "--json", env=_env(bundled_index))
+    data = json.loads(out.stdout)
+    assert data["outcome"] == "answered" and 0 <= data["confidence"] <= 1
+
+
 def test_ask_refusal_text(cli: Cli, bundled_index: Index) -> None:
     out = cli("ask", "讲话人的办公电话是多少？", env=_env(bundled_index))
     assert out.returncode == 0 and REFUSAL_PHRASE in out.stdout
+    assert "置信度" in out.stdout
+
+
+def test_ask_partial_is_labelled(cli: Cli, bundled_index: Index) -> None:
+    # Thresholds from the settings: everything below 0.999 is at most partial.
+    env = {**_env(bundled_index), "SPEECHQA_ANSWER_ANSWER_ABOVE": "0.999",
+           "SPEECHQA_ANSWER_REFUSE_BELOW": "0"}  # fmt: skip
+    out = cli("ask", "一共开展了几次集中学习？", env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith(f"〔{PARTIAL_LABEL}〕{PARTIAL_INTRO}")
+    assert "[¶3]" in out.stdout
+    data = json.loads(cli("ask", "一共开展了几次集中学习？", "--json", env=env).stdout)
+    assert data["outcome"] == "partial" and data["refused"] is False
+    assert data["answer"].startswith(PARTIAL_INTRO)
+    assert all(c["verified"] for c in data["citations"])
 
 
 def test_quote_markdown(cli: Cli, bundled_index: Index) -> None:

@@ -6,7 +6,8 @@ real Chromium driven by Playwright.
 * ``fresh_server`` (module): the chat over an empty tmp store, for uploads and
   deletions (uploads are capped at 50 KB there, to test the limit).
 * ``browser`` (session) / ``page``: Debian's /usr/bin/chromium (never a Playwright
-  download); each page records dialogs, page errors and every request it makes in
+  download; missing, it fails the run unless SPEECHQA_SKIP_BROWSER=1); ``screen_page``
+  is ``page`` at 1366 and at 390 px wide (a phone). Each page records dialogs, page errors and every request it makes in
   ``page.log``, and leaves a full-page screenshot in artifacts/ui/<test>.png.
 """
 
@@ -17,7 +18,17 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from ui_harness import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, PageLog, Served, serve
+from ui_harness import (
+    ARTIFACTS,
+    CHROMIUM_ARGS,
+    SCREENS,
+    VIEWPORT,
+    PageLog,
+    Served,
+    chromium,
+    serve,
+    skip_browser,
+)
 
 if TYPE_CHECKING:
     from ingest.store import Index
@@ -54,15 +65,22 @@ def fresh_server(tmp_path_factory: pytest.TempPathFactory, e5_embeddings: Any) -
 # ---- browser ---------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            "/usr/bin/chromium is missing: run 'make browser-deps' "
-            "(apt-get install chromium fonts-noto-cjk)"
+    binary = chromium()
+    if not binary.exists():
+        # A missing browser fails the run (a silent skip hides every browser test);
+        # skipping is a deliberate choice: SPEECHQA_SKIP_BROWSER=1.
+        message = (
+            f"{binary} is missing: the browser tests need Debian's chromium and CJK fonts: "
+            "apt-get install chromium fonts-noto-cjk (or 'make browser-deps' as root); "
+            "set SPEECHQA_SKIP_BROWSER=1 to skip them on purpose"
         )
+        if skip_browser():
+            pytest.skip(message)
+        pytest.fail(message, pytrace=False)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=str(binary), args=CHROMIUM_ARGS)
         try:
             yield b
         finally:
@@ -72,7 +90,17 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     """A fresh Chinese-locale page; ``page.log`` holds its dialogs, errors and requests."""
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", accept_downloads=True)
+    yield from _page(browser, request, VIEWPORT)
+
+
+@pytest.fixture(params=[SCREENS["wide"], SCREENS["phone"]], ids=["1366", "390"])
+def screen_page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """``page`` on a 1366-px laptop screen and on a 390-px phone (a test runs on both)."""
+    yield from _page(browser, request, request.param)
+
+
+def _page(browser: Any, request: pytest.FixtureRequest, viewport: dict[str, int]) -> Iterator[Any]:
+    context = browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)
     context.grant_permissions(["clipboard-read", "clipboard-write"])
     pg = context.new_page()
     pg.set_default_timeout(30_000)

@@ -32,8 +32,9 @@ def test_ask_returns_the_result_object_citing_paragraph_3(client: Client) -> Non
     assert {
         "question", "answer", "doc_id", "citations", "retrieved", "refused", "mode",
         "timings_ms", "nearest", "invalid_citations", "uncited_sentences", "sentences",
-        "notice", "standalone_question", "answerability",
+        "notice", "standalone_question", "confidence", "outcome", "answerability",
     } <= set(result)  # fmt: skip
+    assert result["outcome"] == "answered" and 0 <= result["confidence"] <= 1
     assert result["question"] == "一共开展了几次集中学习？"
     assert result["doc_id"] == helpers.SPEECH_ID
     assert result["refused"] is False
@@ -49,7 +50,7 @@ def test_ask_returns_the_result_object_citing_paragraph_3(client: Client) -> Non
 
 def test_ask_refuses_what_the_speech_does_not_cover(client: Client) -> None:
     result: Any = client.predict("讲话人的办公电话是多少？", "extractive", api_name="/ask")
-    assert result["refused"] is True
+    assert result["refused"] is True and result["outcome"] == "refused"
     assert REFUSAL_PHRASE in result["answer"]
     assert result["citations"] == []
     assert len(result["nearest"]) == 2

@@ -18,7 +18,12 @@ from rag.constants import REFUSAL_PHRASE, paste_quote
 pytestmark = pytest.mark.browser
 
 QUESTION = "一共开展了几次集中学习？"
-QUOTE_3 = "组织理论中心组、各级党支部集中学习30余次，开展各级各类宣讲31次"
+# The whole sentence that holds the count asked for (30余次, the marked value).
+QUOTE_3 = (
+    "先后召开40次党组会，组织理论中心组、各级党支部集中学习30余次，开展各级各类宣讲31次，"
+    "引导全系统党员干部树牢“四个意识”、坚定“四个自信”，做到“两个维护”，营造了忠诚担当的政治氛围。"
+)
+VALUE_3 = "30余次"
 
 
 def viewer_focus(page: Any) -> str:
@@ -91,7 +96,7 @@ def test_refusal_shows_the_two_closest_paragraphs(page: Any, ui_server: Served) 
     text = answer.inner_text()
     assert REFUSAL_PHRASE in text
     assert "sq-refused" in (answer.locator(".sq-answer").get_attribute("class") or "")
-    near = answer.locator("button.sq-chip.sq-near")
+    near = answer.locator(".sq-answer button.sq-chip.sq-near")
     assert near.count() == 2
     cards = page.locator("#sq-sources .sq-card-near")
     assert cards.count() == 2

@@ -177,3 +177,45 @@ def test_delete_a_document(page: Any, fresh_server: Served) -> None:
     open_tab(page, "问答")
     # One document left: no selector.
     wait_for(lambda: not page.locator("#sq-doc").is_visible(), what="selector hidden")
+
+
+STEP_NAME = "植树造林讲话.txt"
+STEP_TITLE = "关于植树造林工作的讲话"
+STEP_SPEECH = f"""{STEP_TITLE}
+同志们：
+今年全市计划新增造林面积五千亩，建设城郊森林公园三处。
+"""
+
+
+def test_an_upload_keeps_sources_strip_and_viewer_in_step(
+    page: Any, fresh_server: Served, tmp_path: Path
+) -> None:
+    open_chat(page, fresh_server.url)
+    answer = ask(page, "全年举办了多少场读书分享活动？")
+    assert "八百余场" in page.inner_text("#sq-sources")
+    lit = page.locator("#sq-strip .sq-cell.sq-lit")
+    assert [c.strip() for c in lit.all_inner_texts()] == ["6"]
+
+    open_tab(page, "文档")
+    assert page.input_value("#sq-delete input") == ""  # nothing pre-selected
+    path = tmp_path / STEP_NAME
+    path.write_text(STEP_SPEECH, encoding="utf-8")
+    upload(page, path)
+    wait_for(lambda: "植树造林讲话.txt" in doc_table(page), timeout=60, what="new doc ingested")
+    assert page.input_value("#sq-delete input") == ""  # still nothing after the upload
+    open_tab(page, "问答")
+    # The viewer shows the new document; the sources panel and the strip follow it
+    # instead of keeping the earlier answer's paragraph of the other document.
+    wait_for(
+        lambda: STEP_TITLE in page.inner_text("#sq-viewer .sq-panel-head"), what="viewer switched"
+    )
+    sources = page.inner_text("#sq-sources")
+    assert "八百余场" not in sources and STEP_TITLE in sources
+    assert page.locator("#sq-sources .sq-card").count() == 0
+    assert page.locator("#sq-strip .sq-cell").count() == 3
+    assert page.locator("#sq-strip .sq-cell.sq-lit").count() == 0
+    # The earlier answer's chip brings all three back to its document.
+    answer.locator(".sq-answer button.sq-chip", has_text="¶6").first.click()
+    wait_for(lambda: "八百余场" in page.inner_text("#sq-sources"), what="sources back")
+    assert "关于推进全民阅读工作的讲话" in page.inner_text("#sq-viewer .sq-panel-head")
+    assert [c.strip() for c in lit.all_inner_texts()] == ["6"]

@@ -141,7 +141,7 @@ def test_unverified_quote_is_visibly_marked(
     open_chat(page, llm_server.url)
     answer = ask(page, "去年召开了多少次党组会？")
     assert "未核实" in answer.inner_text()
-    assert answer.locator(".sq-unver").count() == 1
+    assert answer.locator(".sq-answer .sq-unver").count() == 1
     chip = answer.locator("button.sq-chip", has_text="¶3").first
     assert "sq-bad" in (chip.get_attribute("class") or "")
     card = page.locator("#sq-sources .sq-card").first

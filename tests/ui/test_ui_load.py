@@ -1,31 +1,17 @@
-"""Twenty users at once get answers, with no errors (bench/load_ui.py, one round).
+"""Twenty users at once get answers, with no errors (eval/bench/load_ui.py, one round).
 The latencies it measures are reported by the benchmark, never asserted here."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from types import ModuleType
-
-import helpers
 import pytest
 from ui_harness import Served
+
+from eval.bench import load_ui as bench
 
 pytestmark = pytest.mark.server
 
 
-def load_bench() -> ModuleType:
-    path = helpers.ROOT / "bench" / "load_ui.py"
-    spec = importlib.util.spec_from_file_location("speechqa_load_ui", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_twenty_concurrent_users_all_get_answers(ui_server: Served) -> None:
-    bench = load_bench()
     result = bench.run(ui_server.url, users=20, rounds=1, timeout_s=120, deadline_s=300)
     assert result.errors == 0, result.error_samples
     assert result.ok == 20
@@ -34,7 +20,6 @@ def test_twenty_concurrent_users_all_get_answers(ui_server: Served) -> None:
 
 
 def test_load_script_only_targets_loopback() -> None:
-    bench = load_bench()
     with pytest.raises(SystemExit, match="only loopback"):
         bench.check_loopback("http://192.168.1.5:7860/")
     bench.check_loopback("http://127.0.0.1:7860/")

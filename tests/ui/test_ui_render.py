@@ -14,14 +14,39 @@ import helpers
 import pytest
 
 from ingest.parse import parse
-from rag.constants import REFUSAL_PHRASE, UNVERIFIED_MARK, paste_quote
+from rag.constants import (
+    PARTIAL_INTRO,
+    PARTIAL_LABEL,
+    REFUSAL_PHRASE,
+    UNVERIFIED_MARK,
+    paste_quote,
+)
 from ui import feedback
 from ui.export import conversation_markdown, source_lines, turn_markdown, write_docx
-from ui.render import answer_html, chat_html, marked, sources_html, strip_html, viewer_html
+from ui.render import (
+    answer_html,
+    chat_html,
+    marked,
+    quote_body,
+    sources_html,
+    strip_html,
+    turn_body,
+    viewer_html,
+)
 from ui.turns import Turn, find_turn
 
-QUOTE_3 = "组织理论中心组、各级党支部集中学习30余次，开展各级各类宣讲31次"
+# The whole sentence that holds the count asked for (30余次, the marked value).
+QUOTE_3 = (
+    "先后召开40次党组会，组织理论中心组、各级党支部集中学习30余次，开展各级各类宣讲31次，"
+    "引导全系统党员干部树牢“四个意识”、坚定“四个自信”，做到“两个维护”，营造了忠诚担当的政治氛围。"
+)
+VALUE_3 = "30余次"
 HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def _with_value(quote: str) -> str:
+    """The quote as the page marks it: the asked value in bold inside."""
+    return quote.replace(VALUE_3, f'<b class="sq-value">{VALUE_3}</b>', 1)
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +83,48 @@ def test_marked_escapes_and_merges_spans() -> None:
     assert marked("<x>", []) == "&lt;x&gt;"
 
 
+def test_marked_shows_the_asked_value_inside_the_quote() -> None:
+    out = marked("a<b>40次c", [(0, 8)], values=[(4, 7)])
+    assert out == '<mark class="sq-mark">a&lt;b&gt;<b class="sq-value">40次</b>c</mark>'
+
+
+def test_answer_marks_the_asked_value(answered: Turn, docs: Any) -> None:
+    (c,) = [c for c in answered.citations if c.get("value_start") is not None]
+    text = docs[helpers.SPEECH_ID].text
+    assert text[c["value_start"] : c["value_end"]] == VALUE_3
+    html = answer_html(
+        answered.text, answered.citations, doc_id=answered.doc_id, turn_id=answered.id
+    )
+    assert html.count('<b class="sq-value">') == 1
+    assert f'<span class="sq-q">「{_with_value(QUOTE_3)}」</span>' in html
+
+
+@pytest.fixture(scope="module")
+def quoted(assistant: Any) -> Turn:
+    r = assistant.quote("国之大者")
+    return Turn(
+        kind="quote",
+        question="国之大者",
+        doc_id=r.doc_id,
+        mode="quote",
+        quote=r.to_dict(),
+        quote_markdown=r.to_markdown(),
+    )
+
+
+def test_quote_mode_shows_related_passages_apart_and_counts(quoted: Turn, docs: Any) -> None:
+    html = quote_body(quoted, docs[helpers.SPEECH_ID])
+    head, _, rest = html.partition('<div class="sq-related">')
+    assert "含有“国之大者”的原文" in head and rest, html
+    related = (quoted.quote or {})["related"]
+    assert related and all("国之大者" not in r["text"] for r in related)
+    assert all(r["text"] in rest for r in related)
+    assert all(q["text"] in head for q in quoted.quotes)
+    # ¶12 says 国之大者 three times: one chip, with its count.
+    assert '<span class="sq-times">×3</span>' in html
+    assert html.count('data-para="12"') == len(quoted.quotes) + 1
+
+
 def test_chip_carries_the_quote_offsets(answered: Turn, docs: Any) -> None:
     html = answer_html(
         answered.text, answered.citations, doc_id=answered.doc_id, turn_id=answered.id
@@ -86,9 +153,22 @@ def test_unverified_quote_is_marked() -> None:
 
 def test_sources_panel_highlights_the_quoted_span(answered: Turn, docs: Any) -> None:
     html = sources_html(answered, docs)
-    assert f'<mark class="sq-mark">{QUOTE_3}</mark>' in html
+    assert f'<mark class="sq-mark">{_with_value(QUOTE_3)}</mark>' in html
     assert "已核实" in html and "依据 · 1 个段落" in html
     assert paste_quote(QUOTE_3, 3) in html  # the copy button's text
+
+
+def test_partial_answer_is_labelled_and_styled_apart(answered: Turn, docs: Any) -> None:
+    a = dict(answered.answer or {})
+    a["outcome"] = "partial"
+    a["answer"] = f"{PARTIAL_INTRO}\n{a['answer']}"
+    partial = Turn(kind="answer", question=answered.question, doc_id=answered.doc_id,
+                   mode=answered.mode, answer=a)  # fmt: skip
+    body = turn_body(partial, docs)
+    assert 'class="sq-answer sq-partial"' in body and PARTIAL_LABEL in body
+    assert 'class="sq-chip sq-ok"' in body  # its passages are cited like an answer's
+    assert "sq-partial" not in turn_body(answered, docs)
+    assert f"{PARTIAL_LABEL} · 1 个段落" in sources_html(partial, docs)
 
 
 def test_refusal_panel_lists_the_nearest(refused: Turn, docs: Any) -> None:
@@ -108,7 +188,7 @@ def test_strip_and_viewer(answered: Turn, docs: Any) -> None:
     c = answered.citations[0]
     viewer = viewer_html(doc, answered, focus=3, span=(c["start"], c["end"]), nonce=7)
     assert 'data-focus="3"' in viewer and 'data-nonce="7"' in viewer
-    assert f'<mark class="sq-mark sq-mark-focus">{QUOTE_3}</mark>' in viewer
+    assert f'<mark class="sq-mark sq-mark-focus">{_with_value(QUOTE_3)}</mark>' in viewer
     assert viewer.count('class="sq-para') == len(doc.paragraphs)
 
 
@@ -245,3 +325,77 @@ def test_top_k_is_per_question_and_leaves_settings_alone(assistant: Any) -> None
     assert len(assistant.ask("一共开展了几次集中学习？", k=2).retrieved) == 2
     assert len(assistant.ask("一共开展了几次集中学习？").retrieved) == base_k
     assert assistant.settings.retrieval.top_k == base_k
+
+
+def test_answer_footer_shows_ms_under_a_tenth_of_a_second(answered: Turn, docs: Any) -> None:
+    from ui.render import elapsed_text
+
+    assert elapsed_text(85.4) == "85 毫秒"
+    assert elapsed_text(0.3) == "1 毫秒"  # never "0 毫秒" nor "0.0 秒"
+    assert elapsed_text(99.4) == "99 毫秒"
+    assert elapsed_text(100) == "0.1 秒"
+    assert elapsed_text(1260) == "1.3 秒"
+    meta = re.search(r'<span class="sq-meta">([^<]*)</span>', chat_html([answered], docs))
+    assert meta is not None
+    assert re.fullmatch(r"抽取式 · (\d{1,2} 毫秒|\d+\.\d 秒)", meta.group(1)), meta.group(1)
+
+
+def test_sources_fold_under_each_answer(answered: Turn, refused: Turn, docs: Any) -> None:
+    html = chat_html([answered, refused], docs)
+    folds = re.findall(r'<details class="sq-inline-src">.*?</details>', html, re.S)
+    assert len(folds) == 2
+    assert "原文出处 · 1 段" in folds[0] and 'data-para="3"' in folds[0]
+    assert "最接近的段落 · 2 段" in folds[1]
+    # The fold carries the same cards as the side panel.
+    assert folds[0].count('class="sq-card ') == sources_html(answered, docs).count(
+        'class="sq-card '
+    )
+
+
+def test_welcome_says_where_citations_lead_for_each_layout(docs: Any) -> None:
+    from ui.render import welcome_html
+
+    html = welcome_html(docs)
+    wide = re.search(r"<span class='sq-wide'>([^<]*)</span>", html)
+    narrow = re.search(r"<span class='sq-narrow'>([^<]*)</span>", html)
+    assert wide and "右侧" in wide.group(1)
+    assert narrow and "下方" in narrow.group(1) and "右侧" not in narrow.group(1)
+
+
+class _Key:
+    """A stand-in for a component: handlers key their updates by component."""
+
+
+def test_sources_follow_the_document_the_viewer_shows(
+    assistant: Any, bundled_index: Any, answered: Turn
+) -> None:
+    import dataclasses
+    from types import SimpleNamespace
+
+    from ui.app import App, Backend, focus_view
+
+    page = SimpleNamespace(sources=_Key(), strip=_Key(), viewer=_Key(), selected=_Key())
+    app = App(Backend(assistant, bundled_index.settings), page)  # type: ignore[arg-type]
+    shown = focus_view(app, [answered], answered.id, None, 3, None)
+    assert shown[page.selected] == answered.id
+    assert 'data-para="3"' in shown[page.sources]
+    lit = re.compile(r'class="sq-cell[^"]* sq-lit')
+    assert lit.search(shown[page.strip])
+    # The answer's document is gone (deleted, or the viewer switched to a new upload):
+    # the three panels show the document on screen, none of the answer's paragraphs.
+    stale = dataclasses.replace(answered, doc_id="deleted-doc")
+    moved = focus_view(app, [stale], None, None, None, None)
+    assert moved[page.selected] is None
+    assert "sq-card" not in moved[page.sources] and "全文已切换到" in moved[page.sources]
+    assert not lit.search(moved[page.strip]) and "sq-cited" not in moved[page.viewer]
+
+
+def test_the_delete_list_selects_nothing(docs: Any) -> None:
+    from types import SimpleNamespace
+
+    from ui.app import doc_pickers
+
+    page = SimpleNamespace(doc_select=_Key(), delete_select=_Key())
+    out = doc_pickers(dict(docs), page)  # type: ignore[arg-type]
+    deleter = out[page.delete_select]
+    assert deleter.value is None and [v for _, v in deleter.choices] == list(docs)

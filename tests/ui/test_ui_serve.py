@@ -77,7 +77,7 @@ def test_serve_prints_its_url_and_requires_the_login(
 ) -> None:
     from gradio_client import Client
 
-    server = serve_process(SPEECHQA_AUTH="staff:pa:ss")
+    server = serve_process(SPEECHQA_AUTH="staff:pa:ss", SPEECHQA_LANG="zh")  # its lines in Chinese
     line = server.wait_for_line("讲话问答已启动")
     url = f"http://127.0.0.1:{server.port}/"
     assert url in line and "需要登录，用户名 staff" in line

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from rag.service import Assistant
     from speechqa.settings import Settings
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's (never a Playwright download)
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -27,6 +27,19 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = helpers.ROOT / "artifacts" / "ui"
 VIEWPORT = {"width": 1440, "height": 900}
+# The screens every view is checked on: a common laptop and a phone.
+SCREENS = {"wide": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
+
+def chromium() -> Path:
+    """The browser binary: Debian's, unless SPEECHQA_CHROMIUM names another (the
+    missing-browser test)."""
+    return Path(helpers.HARNESS_ENV.get("SPEECHQA_CHROMIUM") or CHROMIUM)
+
+
+def skip_browser() -> bool:
+    """SPEECHQA_SKIP_BROWSER=1: the browser tests are skipped on purpose."""
+    return helpers.HARNESS_ENV.get("SPEECHQA_SKIP_BROWSER") == "1"
 
 
 @dataclass
@@ -106,3 +119,11 @@ def wait_for(predicate: Callable[[], bool], timeout: float = 15.0, what: str = "
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or predicate}")
         time.sleep(0.1)
+
+
+def shot(page: Any, name: str) -> Path:
+    """A screenshot of the window as it is now: artifacts/ui/<name>-<width>.png."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}-{page.viewport_size['width']}.png"
+    page.screenshot(path=str(path))
+    return path

@@ -6,9 +6,9 @@ extractive mode, one after another. Reports latency percentiles (queue wait
 included: that is what a user feels) and every error. A benchmark, not a test:
 it reports numbers and asserts nothing about speed.
 
-    python bench/load_ui.py                      # own server on a free loopback port
-    python bench/load_ui.py --url http://127.0.0.1:7860/ --users 20 --rounds 3
-    python bench/load_ui.py --json bench-out/load_ui.json
+    python -m eval.bench.load_ui                 # own server on a free loopback port
+    python -m eval.bench.load_ui --url http://127.0.0.1:7860/ --users 20 --rounds 3
+    python -m eval.bench.load_ui --json bench-out/load_ui.json
 
 Bounded: every request has a timeout and the whole run a deadline; only loopback
 URLs are accepted, so it never loads someone else's server by mistake.
@@ -30,6 +30,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from eval.metrics import percentile
 
 QUESTIONS = (
     "一共开展了几次集中学习？",
@@ -72,15 +74,6 @@ class Result:
             f"wall {self.wall_s:.1f} s, throughput {self.throughput_rps:.1f} answers/s",
             *[f"error: {e}" for e in self.error_samples],
         ]
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest-rank percentile (q in 0..100)."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
 
 
 def check_loopback(url: str) -> None:

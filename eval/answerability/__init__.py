@@ -1,0 +1,1 @@
+"""Training the answerability model (rag/answerability.py) on the tuning documents."""
