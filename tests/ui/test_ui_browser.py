@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 
 import helpers
 import pytest
-from ui_harness import Served, ask, open_chat, wait_for
+from ui_harness import Served, ask, open_chat, shot, wait_for
 
 from rag.constants import REFUSAL_PHRASE, paste_quote
 
@@ -211,3 +211,43 @@ def test_question_with_markup_is_shown_as_text(page: Any, ui_server: Served) -> 
     assert page.locator(".sq-user").last.inner_text().endswith(question)
     assert page.locator("img[src='x']").count() == 0
     assert page.log.dialogs == []
+
+
+@pytest.mark.parametrize(
+    ("example", "paragraphs", "needles"),
+    [
+        ("一共开展了几次集中学习？", {3}, [VALUE_3]),
+        # the speech's three tasks are its three top-level headings, every one cited
+        (
+            "今年工作的主要任务是什么？",
+            {6, 10, 14},
+            ["深入学习贯彻", "提高政治站位", "持续正风肃纪反腐"],
+        ),
+        # whole requirement sentences, not a clause cut out of one
+        ("对党员干部提出了哪些纪律要求？", {16}, ["要把纪律建设摆在更加突出的位置", "守底线"]),
+    ],
+    ids=["count", "tasks", "requirements"],
+)
+def test_the_example_questions_get_complete_answers(
+    page: Any, ui_server: Served, example: str, paragraphs: set[int], needles: list[str]
+) -> None:
+    open_chat(page, ui_server.url)
+    before = page.locator(".sq-bot:not(.sq-pending)").count()
+    page.locator(".sq-examples button", has_text=example).first.click()
+    page.wait_for_function(
+        f"document.querySelectorAll('.sq-bot:not(.sq-pending)').length > {before}"
+    )
+    answer = page.locator(".sq-bot:not(.sq-pending)").last
+    text = answer.inner_text()
+    assert REFUSAL_PHRASE not in text and "没有直接回答" not in text, text
+    for needle in needles:
+        assert needle in text, (needle, text)
+    cited = {int(c) for c in answer.locator("button.sq-chip").evaluate_all(
+        "chips => chips.map(c => c.dataset.para)"
+    )}  # fmt: skip
+    assert paragraphs <= cited, (paragraphs, cited)
+    # the full text opens at the first cited paragraph
+    first = min(paragraphs)
+    wait_for(lambda: viewer_focus(page) == str(first), what=f"viewer on ¶{first}")
+    wait_for(lambda: in_view(page, first), what=f"¶{first} scrolled into view")
+    shot(page, f"example-{first}")
