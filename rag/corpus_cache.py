@@ -79,7 +79,10 @@ def key_of(generation: str, embedder_key: str) -> str | None:
         return None
     from speechqa.text import tokenizer_key
 
-    ident = "\n".join([FORMAT, generation, embedder_key, tokenizer_key(), _code_hash()])
+    try:
+        ident = "\n".join([FORMAT, generation, embedder_key, tokenizer_key(), _code_hash()])
+    except Exception:  # the code's source cannot be read (an install without .py files)
+        return None
     return hashlib.sha256(ident.encode()).hexdigest()[:20]
 
 
