@@ -31,6 +31,7 @@ import os
 import shutil
 import time
 import uuid
+from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     from .corpus import Corpus
 
-FORMAT = "1"
+FORMAT = "2"
 _TMP_PREFIX = ".tmp-corpus-"
 _TMP_STALE_S = 3600.0  # a temporary folder this old was left by a process that died
 
@@ -135,9 +136,11 @@ def _read(path: Path, key: str) -> Corpus:
         docs.append(
             ParsedDocument(doc_id, title, str(d["format"]), text, str(d["hash"]), paragraphs)
         )
-        for cid, n, start, end in d["chunks"]:
-            chunk_owner[cid] = (doc_id, n)
-            chunk_at[(doc_id, n, start, end)] = cid
+        # Column lists, zipped in C: 200,000 chunks at 1,000 documents.
+        ids, ns, starts, ends = d["chunks"]
+        same = repeat(doc_id)
+        chunk_owner.update(zip(ids, zip(same, ns, strict=False), strict=True))
+        chunk_at.update(zip(zip(same, ns, starts, ends, strict=False), ids, strict=True))
     paragraphs = [p for d in docs for p in d.paragraphs]
     evidence = [i for i, p in enumerate(paragraphs) if p.kind in EVIDENCE_KINDS]
     if evidence != data["evidence"]:
@@ -205,7 +208,7 @@ def _write(corpus: Corpus, path: Path, key: str) -> None:
                     ]
                     for p in d.paragraphs
                 ],
-                "chunks": [[c.id, c.n, c.start, c.end] for c in d.chunks()],
+                "chunks": [list(column) for column in _chunk_columns(d)],
             }
         )
     data: dict[str, Any] = {
@@ -219,6 +222,16 @@ def _write(corpus: Corpus, path: Path, key: str) -> None:
         corpus._bm25.save(str(path / "bm25"), show_progress=False)
     (path / "corpus.json").write_text(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+    )
+
+
+def _chunk_columns(doc: ParsedDocument) -> tuple[list[Any], ...]:
+    chunks = doc.chunks()
+    return (
+        [c.id for c in chunks],
+        [c.n for c in chunks],
+        [c.start for c in chunks],
+        [c.end for c in chunks],
     )
 
 
