@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,30 +34,10 @@ class Corpus:
     _pos: dict[tuple[str, int], int] = field(default_factory=dict)
 
     @classmethod
-    def from_index(
-        cls, index: SearchStore, cache: Path | None = None, generation: str | None = None
-    ) -> Corpus:
-        """The corpus of the store's current documents. With ``cache`` (a folder,
-        :func:`rag.corpus_cache.folder_for`), the corpus saved there for the store's
-        generation stamp is loaded instead when there is one, and a corpus built
-        here is saved there; ``generation`` is the stamp the caller read before
-        (read here when None)."""
-        if cache is None:
-            return cls.build(*index.load_with_tokens())
-        from . import corpus_cache
-
-        stamp = index.generation() if generation is None else generation
-        embedder = index.embeddings.key
-        key = corpus_cache.key_of(stamp, embedder)
-        if key is not None:
-            saved = corpus_cache.load(cache, embedder, key)
-            if saved is not None:
-                return saved
-        corpus = cls.build(*index.load_with_tokens())
-        # Saved only when no write landed during the load: the key names what was read.
-        if key is not None and index.generation() == stamp:
-            corpus_cache.save(corpus, cache, embedder, key)
-        return corpus
+    def from_index(cls, index: SearchStore) -> Corpus:
+        """The corpus of the store's current documents, built from its records
+        (:func:`rag.corpus_cache.open_corpus` loads a saved one when it can)."""
+        return cls.build(*index.load_with_tokens())
 
     @classmethod
     def build(

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from ingest.parse import Paragraph, ParsedDocument
 
 if TYPE_CHECKING:
+    from ingest.store import SearchStore
     from speechqa.settings import Settings
 
     from .corpus import Corpus
@@ -45,6 +46,31 @@ if TYPE_CHECKING:
 FORMAT = "2"
 _TMP_PREFIX = ".tmp-corpus-"
 _TMP_STALE_S = 3600.0  # a temporary folder this old was left by a process that died
+
+
+def open_corpus(
+    index: SearchStore, cache: Path | None = None, generation: str | None = None
+) -> Corpus:
+    """The corpus of the store's current documents. With ``cache`` (a folder,
+    :func:`folder_for`), the corpus saved there for the store's generation stamp is
+    loaded instead when there is one, and a corpus built here is saved there;
+    ``generation`` is the stamp the caller read before (read here when None)."""
+    from .corpus import Corpus
+
+    if cache is None:
+        return Corpus.from_index(index)
+    stamp = index.generation() if generation is None else generation
+    embedder = index.embeddings.key
+    key = key_of(stamp, embedder)
+    if key is not None:
+        saved = load(cache, embedder, key)
+        if saved is not None:
+            return saved
+    corpus = Corpus.from_index(index)
+    # Saved only when no write landed during the load: the key names what was read.
+    if key is not None and index.generation() == stamp:
+        save(corpus, cache, embedder, key)
+    return corpus
 
 
 def folder_for(settings: Settings) -> Path:

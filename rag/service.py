@@ -71,7 +71,7 @@ class Assistant:
             if self._corpus is None:
                 # Stamp first: a write that lands during the load bumps it again.
                 self._generation = self._read_generation()
-                self._corpus = Corpus.from_index(
+                self._corpus = corpus_cache.open_corpus(
                     self.index, self._cache_folder(), generation=self._generation
                 )
             return self._corpus

