@@ -35,6 +35,8 @@ class Corpus:
 
     @classmethod
     def from_index(cls, index: SearchStore) -> Corpus:
+        """The corpus of the store's current documents, built from its records
+        (:func:`rag.corpus_cache.open_corpus` loads a saved one when it can)."""
         return cls.build(*index.load_with_tokens())
 
     @classmethod

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from ingest.store import DocRecord, Index
@@ -24,7 +25,7 @@ from speechqa.errors import (
 )
 from speechqa.settings import AnswerMode, Settings
 
-from . import followup
+from . import corpus_cache, followup
 from .answerability import features, load_model
 from .cite import normalize_citations, verify
 from .constants import (
@@ -70,8 +71,16 @@ class Assistant:
             if self._corpus is None:
                 # Stamp first: a write that lands during the load bumps it again.
                 self._generation = self._read_generation()
-                self._corpus = Corpus.from_index(self.index)
+                self._corpus = corpus_cache.open_corpus(
+                    self.index, self._cache_folder(), generation=self._generation
+                )
             return self._corpus
+
+    def _cache_folder(self) -> Path | None:
+        """Where the corpus is saved between processes (None: not saved)."""
+        if not self.settings.corpus_cache or self._generation is None:
+            return None
+        return corpus_cache.folder_for(self.settings)
 
     def _read_generation(self) -> str | None:
         reader = getattr(self.index, "generation", None)
