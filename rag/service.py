@@ -38,6 +38,7 @@ from .constants import (
 from .corpus import Corpus
 from .extractive import Coverage, ExtractiveAnswerer
 from .llm import RESTART, LLMAnswerer, build_context, is_refusal
+from .parts import question_parts
 from .quote import QuoteResult, concordance, find_quotes, quote_terms, terms_of
 from .result import Answer, Nearest
 from .retrieve import HybridSearch, Retrieval
@@ -230,6 +231,7 @@ class Assistant:
             features(standalone, retrieval, self.corpus, doc_id)
         )
         text, allowed = "", set()
+        values: list[tuple[int, int]] = []
         if llm is not None:
             context = build_context(
                 self.corpus.docs[doc_id], retrieval, self.settings.llm.context_chars
@@ -269,7 +271,9 @@ class Assistant:
             if outcome == "refused":
                 text = REFUSAL_PHRASE
             else:
-                text, allowed = extractive.answer(standalone, retrieval, doc_id)
+                text, allowed, values = self._extractive(
+                    extractive, standalone, retrieval, doc_id, k, split=standalone == question
+                )
                 answer.outcome = outcome
                 if outcome == "partial" and text:
                     yield Event("delta", PARTIAL_INTRO + "\n")
@@ -283,7 +287,7 @@ class Assistant:
                 text,
                 self.corpus.docs[doc_id],
                 allowed,
-                extractive.values,
+                values,
                 mark_uncited=answer.mode == "llm",
             )
             answer.answer = checked.text
@@ -304,6 +308,36 @@ class Assistant:
             "total": (t3 - started) * 1000,
         }
         yield Event("final", answer=answer)
+
+    def _extractive(
+        self,
+        extractive: ExtractiveAnswerer,
+        question: str,
+        retrieval: Retrieval,
+        doc_id: str,
+        k: int | None,
+        *,
+        split: bool = True,
+    ) -> tuple[str, set[int], list[tuple[int, int]]]:
+        """The extractive answer, its citable paragraphs and the asked values' spans. A
+        question that asks two or three things (rag.parts) gets each part answered from
+        its own retrieval in the same document, the answers joined in order; not a
+        follow-up rewritten with the previous question (``split`` False): its clauses
+        are the two turns, not two asks."""
+        parts = question_parts(question) if split else []
+        if parts:
+            lines: list[str] = []
+            allowed: set[int] = set()
+            values: list[tuple[int, int]] = []
+            for part in parts:
+                text, cited = extractive.answer(part, self.search(part, doc_id, k), doc_id)
+                lines += [line for line in text.splitlines() if line and line not in lines]
+                allowed |= cited
+                values += extractive.values
+            if lines:
+                return "\n".join(lines), allowed, values
+        text, allowed = extractive.answer(question, retrieval, doc_id)
+        return text, allowed, list(extractive.values)
 
     def quote(self, topic: str, *, doc: str | None = None, limit: int = 5) -> QuoteResult:
         """Verbatim passages on ``topic`` and a concordance of its terms."""
