@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import tomllib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,35 +51,19 @@ class TrainingQuestion:
 
 
 def default_manifest() -> Path:
-    return Path(__file__).resolve().parent.parent / "corpus" / "manifest.toml"
+    from eval.manifest import packaged_manifest_path
+
+    return packaged_manifest_path()
 
 
 def read_manifest(path: Path) -> Manifest:
-    """The tuning documents and question sets of a manifest (held-out ones are skipped
-    without being opened)."""
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(
-            f"manifest {path} does not exist; check --manifest.",
-            zh=f"清单 {path} 不存在；请检查 --manifest。",
-        ) from None
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(
-            f"cannot read manifest {path} ({exc}); fix or replace the file.",
-            zh=f"无法读取清单 {path}（{exc}）；请修正或换一个文件。",
-        ) from None
-    base = Path(path).resolve().parent
-    docs = {
-        str(d["id"]): (base / str(d["path"])).resolve()
-        for d in data.get("document", [])
-        if d.get("split") == TUNING
-    }
-    files = [
-        (base / str(q["path"])).resolve()
-        for q in data.get("questions", [])
-        if q.get("split") == TUNING
-    ]
+    """The tuning documents and question sets of a manifest, read and checked by
+    :func:`eval.manifest.load_manifest` (held-out files are never opened here)."""
+    from eval.manifest import load_manifest
+
+    manifest = load_manifest(Path(path))
+    docs = {d.id: d.path for d in manifest.documents if d.split == TUNING}
+    files = [q.path for q in manifest.question_sets if q.split == TUNING]
     if not docs or not files:
         raise InputError(
             f"{path}: no tuning documents or question sets; nothing to train on.",
