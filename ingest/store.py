@@ -221,8 +221,6 @@ class Index:
     def __init__(
         self, settings: Settings, embeddings: SpeechEmbeddings, client: Any = None
     ) -> None:
-        from langchain_chroma import Chroma
-
         self.settings = settings
         self.embeddings = embeddings
         self.client = client if client is not None else make_client(settings)
@@ -233,13 +231,14 @@ class Index:
             "dimension": embeddings.dimension,
             "schema": SCHEMA_VERSION,
         }
+        self._meta = meta
+        self._vectors: Any = None
         try:
-            self.vectors = Chroma(
-                collection_name=f"sq-chunks-{key}",
-                embedding_function=embeddings,
-                client=self.client,
-                collection_metadata=meta,
-                collection_configuration={"hnsw": {"space": "cosine"}},
+            self._chunks = self.client.get_or_create_collection(
+                name=f"sq-chunks-{key}",
+                embedding_function=None,
+                metadata=meta,
+                configuration={"hnsw": {"space": "cosine"}},
             )
             self._docs = self.client.get_or_create_collection(
                 name=f"sq-docs-{key}", embedding_function=None, metadata={"schema": SCHEMA_VERSION}
@@ -249,11 +248,6 @@ class Index:
                 embedding_function=None,
                 metadata=meta,
                 configuration={"hnsw": {"space": "cosine"}},
-            )
-            # The same collection through chromadb's public API (the LangChain store
-            # above stays for LangChain users: index.vectors.similarity_search).
-            self._chunks = self.client.get_collection(
-                name=f"sq-chunks-{key}", embedding_function=None
             )
         except Exception as exc:
             raise StoreError(
@@ -271,6 +265,23 @@ class Index:
                 zh=f"集合 sq-chunks-{key} 是用 {have.get('model')}（{have.get('dimension')} 维）"
                 f"建的，不是 {meta['model']}（{meta['dimension']} 维）；请导入到另一个 --store。",
             )
+
+    @property
+    def vectors(self) -> Any:
+        """The chunk collection as a LangChain vector store (``langchain_chroma.Chroma``),
+        for LangChain users: ``index.vectors.similarity_search(...)``. Built on first use,
+        so answering a question never imports langchain_chroma."""
+        if self._vectors is None:
+            from langchain_chroma import Chroma
+
+            self._vectors = Chroma(
+                collection_name=self._chunks.name,
+                embedding_function=self.embeddings,
+                client=self.client,
+                collection_metadata=self._meta,
+                collection_configuration={"hnsw": {"space": "cosine"}},
+            )
+        return self._vectors
 
     @property
     def chunks_collection(self) -> Any:

@@ -184,3 +184,55 @@ def _on_word_boundaries(text: str, start: int, end: int) -> bool:
         and inside[-1][1] == end
         and all(e - s >= 2 for s, e in inside)
     )
+
+
+# What a question asks about: the noun naming the attribute it wants ("贷款利率是多少"
+# → 利率, "主任是谁" → 主任, "教的是什么学科" → 学科, "多少张床位" → 床位). A text that
+# never names the attribute rarely states its value, however close its topic.
+_WH_WORD = re.compile(r"^(?:多少|几|什么|哪|谁|何)")
+# Units a number is asked in ("多少亿元"): they say how the value is written, not what it is.
+_UNIT_WORD = re.compile(
+    r"^[万亿千百]*(?:美元|元|公里|千米|米|平方米|公顷|亩|吨|公斤|千克|人次|标箱)$"
+)
+# Words that ask for no particular attribute (what, which things, how).
+GENERIC_ATTRIBUTES = frozenset(
+    {"情况", "内容", "东西", "事情", "事项", "方面", "工作", "问题", "时候", "地方", "意思"}
+)
+
+
+def asked_attribute(question: str) -> str | None:
+    """The noun naming what ``question`` asks for, when it names one (see above): the
+    first noun after its interrogative within the clause ("什么学科"), else the last
+    noun before it ("利率是多少")."""
+    words = [(w.word, w.flag) for w in posseg().cut(fold(question).text) if w.word.strip()]
+    for i, (w, _) in enumerate(words):
+        if not _WH_WORD.match(w):
+            continue
+        after = [(word, flag) for word, flag in words[i + 1 : i + 5] if flag != "q"]
+        if after and after[0][0] in GENERIC_ATTRIBUTES:
+            return None  # "有什么情况": no particular attribute
+        run = []  # the noun phrase after it; its head is its last noun ("小型水库")
+        for word, flag in after:
+            if not (_is_attribute(word, flag) or flag in ("b", "a")):
+                break
+            run.append((word, flag))
+        heads = [word for word, flag in run if _is_attribute(word, flag)]
+        if heads:
+            return heads[-1]
+        for word, flag in reversed(words[max(0, i - 4) : i]):
+            if word in "，,。？?；;":
+                break
+            if _is_attribute(word, flag):
+                return word
+        return None
+    return None
+
+
+def _is_attribute(word: str, flag: str) -> bool:
+    return (
+        len(word) >= 2
+        and (flag.startswith("n") or flag in ("vn", "b"))  # jieba tags 主任 b
+        and word not in GENERIC_ATTRIBUTES
+        and not _UNIT_WORD.match(word)
+        and not _WH_WORD.match(word)
+    )

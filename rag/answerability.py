@@ -39,7 +39,7 @@ from ingest.parse import Paragraph
 from speechqa.errors import ConfigError
 from speechqa.text import fold, split_sentences, tokenize
 
-from .answer_type import Slot, absent_topic, answer_slot, has_unknown_number
+from .answer_type import Slot, absent_topic, answer_slot, asked_attribute, has_unknown_number
 from .corpus import Corpus
 from .extractive import PARAGRAPHS_CONSIDERED, Coverage
 from .retrieve import Hit, Retrieval
@@ -75,6 +75,11 @@ FEATURE_DOC: dict[str, str] = {
     "clause holding the asked kind of value",
     "plan_mismatch": "1 when the question asks for a plan or target and the paragraph of the "
     "best value clause states none, or the other way round",
+    "attribute_absent": "1 when the noun naming what the question asks for (利率 in "
+    "「贷款利率是多少」, 主任 in 「主任是谁」) is absent from the document",
+    "attribute_off": "1 when that noun is in the document but not in the sentence that "
+    "answers best (the best clause holding the asked kind of value, else the sentence "
+    "covering the question best)",
     "quantity_in_question": "1 when the question itself holds a quantity (9人, 1.5亿元) and asks "
     "for another value: a part of a total the text gives",
     "dense_top": "cosine of the best dense hit",
@@ -170,6 +175,15 @@ def features(question: str, retrieval: Retrieval, corpus: Corpus, doc_id: str) -
             stated = _STATES_PLAN.search(best_window[3]) is not None
             v["plan_mismatch"] = float(stated != (_ASKS_PLAN.search(question) is not None))
         v["quantity_in_question"] = float(_QUANTITY.search(question) is not None)
+
+    attribute = asked_attribute(question)
+    if attribute is not None:
+        term = fold(attribute).text
+        answering = best_sentence
+        if slot is not None and v["slot_cov_clause"] > 0:
+            answering = best_window[2]
+        v["attribute_absent"] = float(term not in folded_doc)
+        v["attribute_off"] = float(term in folded_doc and term not in fold(answering).text)
 
     v.update(_retrieval_signals(retrieval.query, hits, corpus))
 

@@ -13,10 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
-
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from typing import TYPE_CHECKING, Any
 
 from ingest.parse import ParsedDocument
 from speechqa.errors import LLMError, LLMUncheckedError
@@ -33,6 +30,12 @@ from .constants import (
     SYSTEM_PROMPT,
 )
 from .retrieve import Retrieval
+
+if TYPE_CHECKING:
+    # Imported where a message is built: the extractive path (a cold `speechqa ask`)
+    # never pays for LangChain's language-model machinery.
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 _NUMBER = re.compile(r"\d+")
 
@@ -231,6 +234,8 @@ class LLMAnswerer:
         A retry restarts the answer: before it, :data:`RESTART` is yielded and the
         caller drops the text it has so far.
         """
+        from langchain_core.messages import HumanMessage, SystemMessage
+
         messages: list[BaseMessage] = [
             SystemMessage(SYSTEM_PROMPT),
             HumanMessage(context.text + "\n\n" + QUESTION_TEMPLATE.format(question=question)),
@@ -264,6 +269,8 @@ class LLMAnswerer:
                 delay *= 2
 
     def condense(self, question: str, history: list[str]) -> str:
+        from langchain_core.messages import HumanMessage
+
         prompt = CONDENSE_PROMPT.format(
             history="\n".join(f"用户：{h}" for h in history), question=question
         )

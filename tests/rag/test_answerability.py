@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from ingest.parse import parse
+from rag.answer_type import asked_attribute
 from rag.answerability import (
     FEATURES,
     Model,
@@ -245,3 +246,35 @@ def test_a_stumps_model_sums_one_step_function_per_feature() -> None:
     assert high == pytest.approx(1 / (1 + math.exp(-(0.5 + 2.0))))
     assert absent == pytest.approx(1 / (1 + math.exp(-(0.5 + 2.0 - 3.0))))
     assert Model.from_json(model.to_json()).to_json() == model.to_json()
+
+
+@pytest.mark.parametrize(
+    ("question", "attribute"),
+    [
+        ("河道治理的投资标准是多少？", "标准"),  # the noun before the interrogative
+        ("水库的行政责任人是谁？", "责任人"),
+        ("去年新建了多少座小型水库？", "水库"),  # the noun after it (the measure word skipped)
+        ("水质检测由什么机构负责？", "机构"),
+        ("全年投入水利资金多少亿元？", "资金"),  # a unit names no attribute
+        ("防汛工作有什么情况？", None),  # nor does a contentless noun
+        ("做好水利工作。", None),  # no interrogative
+    ],
+)
+def test_asked_attribute_is_the_noun_naming_what_is_asked(
+    question: str, attribute: str | None
+) -> None:
+    assert asked_attribute(question) == attribute
+
+
+def test_an_attribute_the_speech_never_gives(corpus: Corpus) -> None:
+    # The speech names the reservoirs' 责任人 but never a 标准 of anything.
+    never = signals("小型水库的建设标准是什么？", corpus)
+    assert never["attribute_absent"] == 1.0 and never["attribute_off"] == 0.0
+    given = signals("去年全市新建了多少座小型水库？", corpus)
+    assert given["attribute_absent"] == 0.0 and given["attribute_off"] == 0.0
+
+
+def test_an_attribute_away_from_the_answering_sentence(corpus: Corpus) -> None:
+    # 责任人 is in the document, not in the sentence about the new reservoirs' count.
+    v = signals("去年新建的3座小型水库，行政责任人有多少名？", corpus)
+    assert v["attribute_absent"] == 0.0 and v["attribute_off"] == 1.0

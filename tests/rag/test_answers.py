@@ -6,7 +6,8 @@ import pytest
 from langchain_core.documents import Document
 
 from rag.constants import REFUSAL_PHRASE
-from rag.retrieve import HybridRetriever, HybridSearch
+from rag.retrieve import HybridSearch
+from rag.retriever import HybridRetriever
 from rag.service import Assistant
 from speechqa.errors import ConfigError, UnknownDocumentError
 from speechqa.text import fold

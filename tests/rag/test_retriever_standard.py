@@ -15,7 +15,8 @@ from langchain_tests.integration_tests import RetrieversIntegrationTests
 
 from ingest.store import Index
 from rag.corpus import Corpus
-from rag.retrieve import SEARCH_KWARGS, HybridRetriever, HybridSearch
+from rag.retrieve import HybridSearch
+from rag.retriever import SEARCH_KWARGS, HybridRetriever
 from speechqa.errors import InputError, UnknownDocumentError
 from speechqa.settings import RetrievalSettings
 
