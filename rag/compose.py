@@ -8,7 +8,9 @@
   holds it next to what the question is about, with the value's span marked;
 * a reason, a way, a requirement, a fact, a quote or a definition: whole sentences,
   and the next one too when the first only leads into it (ends with ：, or a short
-  要…/必须… lead).
+  要…/必须… lead); for a why-question whose best sentence states the claim without a
+  reason (no 因为/由于/所以…), the sentences after it in its paragraph, where speeches
+  give the reasons, as many as the answer's length allows.
 
 Every answer line is a verbatim 「quote」 with its [¶n]; no line is a bare fragment
 (a clause cut out of a sentence, a speaker lead such as 「习近平总书记要求」 alone), and
@@ -81,6 +83,9 @@ SAME_SENTENCE_BONUS = 0.1
 _FULL_END = re.compile(r"[。！？!?]+[”’」』）)】》\"']*")
 _LEAD_IN = re.compile(r"^(?:要|必须|务必|一定要|特别是|重点是)")
 LEAD_IN_MAX_CHARS = 20
+# A why-question, and a sentence that gives a reason rather than only the claim.
+_WHY = re.compile(r"为什么|为何|什么原因|何以")
+_BECAUSE = re.compile(r"因为|由于|原因|之所以|所以|因此|因而|导致|在于")
 # A speaker lead and nothing else: "习近平总书记要求" / "会议强调，".
 _SPEAKER_ONLY = re.compile(r"^[^，。；：]{0,16}(?:强调|指出|要求|认为|表示|提出|说)[，,：:]?$")
 
@@ -596,6 +601,21 @@ class Composer:
                 start, end = nxt
         return Unit(p.n, start, end)
 
+    def _text(self, u: Unit) -> str:
+        return self.doc.text[u.start : u.end]
+
+    def _with_following(self, u: Unit) -> Unit:
+        """``u`` with the sentences after it in its paragraph, as many as the answer's
+        length allows."""
+        p = self.doc.paragraph(u.n)
+        end = u.end
+        while p is not None:
+            nxt = _next_sentence(p, end, self.cfg.max_chars)
+            if nxt is None or nxt[0] < end or nxt[1] - u.start > self.cfg.max_chars:
+                break
+            end = nxt[1]
+        return Unit(u.n, u.start, end)
+
     def _sentences(self) -> Composed:
         usable = [
             s
@@ -610,6 +630,10 @@ class Composer:
             for s in usable[1:]
         )
         chosen = [self._unit(best, heads_alone=followed)]
+        if _WHY.search(self.question) and not _BECAUSE.search(self._text(chosen[0])):
+            # It states what the question asks about, not why: a speech gives the
+            # reasons after the claim ("形势依然严峻复杂。……当前，存量尚未见底……").
+            chosen[0] = self._with_following(chosen[0])
         size = chosen[0].end - chosen[0].start
         for s in usable[1:]:
             if len(chosen) >= self.cfg.max_sentences:

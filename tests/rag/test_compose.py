@@ -238,6 +238,26 @@ def test_a_short_lead_brings_the_sentence_it_leads_into() -> None:
     )
 
 
+WATER = """在全县水利工作会议上的讲话
+同志们：
+今年防汛形势依然严峻。一方面，主汛期降雨预计偏多两成。另一方面，部分堤防年久失修，隐患尚未根除。各乡镇要提前做好准备。
+农村供水要提质增效。因为部分水厂规模偏小，水质难以稳定达标，今年要推进城乡供水一体化。
+"""
+
+
+def test_a_why_question_gets_the_reasons_after_the_claim() -> None:
+    # The best sentence restates the claim; the reasons follow it in its paragraph.
+    _, a = _compose("为什么说今年防汛形势依然严峻？", WATER)
+    (quote, n), *_ = _quotes(a)
+    assert quote.startswith("今年防汛形势依然严峻。一方面，主汛期降雨预计偏多两成。另一方面")
+    assert len(quote) <= ANSWER_MAX_CHARS and n == 3
+    # A sentence that gives its reason itself is enough ("因为……").
+    _, b = _compose("为什么今年要推进城乡供水一体化？", WATER)
+    assert [q for q, _ in _quotes(b)] == [
+        "因为部分水厂规模偏小，水质难以稳定达标，今年要推进城乡供水一体化。"
+    ]
+
+
 def test_a_paragraph_heading_brings_what_it_heads() -> None:
     _, a = _compose("怎样健全工作机制？")
     quotes = [q for q, _ in _quotes(a)]
