@@ -292,7 +292,8 @@ class Assistant:
                 text,
                 self.corpus.docs[doc_id],
                 allowed,
-                extractive.values,
+                # A partial answer's passages do not answer: no value is marked as the answer.
+                [] if answer.outcome == "partial" else extractive.values,
                 mark_uncited=answer.mode == "llm",
             )
             answer.answer = checked.text

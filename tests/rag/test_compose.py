@@ -339,6 +339,16 @@ def test_value_span_is_exposed_on_the_citation(assistant: Assistant) -> None:
     assert (d["value_start"], d["value_end"]) == (c.value_start, c.value_end)
 
 
+def test_a_partial_answer_marks_no_value(assistant: Assistant) -> None:
+    # The same question with the answer threshold out of reach ends "partial": its
+    # passages are shown as related, not as the answer, so no span is marked as the value.
+    settings = assistant.settings.model_copy(deep=True)
+    settings.answer.answer_above, settings.answer.refuse_below = 1.0, 0.0
+    partial = Assistant(settings, assistant.index).ask("2022年局党组一共对几人进行了函询？")
+    assert partial.outcome == "partial" and partial.citations
+    assert all(c.value_start is None and c.value_end is None for c in partial.citations)
+
+
 @pytest.mark.parametrize(
     "question",
     [
