@@ -35,9 +35,8 @@ _ASKS_PLACE = re.compile(
 # A place: a place name (jieba's ns), or a venue named by what it is.
 _VENUE = re.compile(r"[\u4e00-\u9fff]{1,10}(?:会议室|会场|礼堂|大厅|宾馆|酒店|会堂|中心|广场|馆)")
 # Units of measure (not counting classifiers): "多少亿元", "多少公里", "多少亩".
-_ASKS_MEASURE = re.compile(
-    r"(?:多少|几)\s*([万亿千百]*)(美元|元|公里|千米|平方米|平方公里|公顷|亩|吨|公斤|千克|标箱|人次|户|套|%|％)"
-)
+_MEASURE_UNITS = "美元|元|公里|千米|平方米|平方公里|公顷|亩|吨|公斤|千克|标箱|人次|户|套"
+_ASKS_MEASURE = re.compile(f"(?:多少|几)\\s*([万亿千百]*)({_MEASURE_UNITS}|%|％)")
 _PERCENT = r"[0-9０-９.]+\s*[%％]|百分之|个百分点|[0-9.]+倍"
 _MONEY = r"[0-9０-９.]+\s*[万亿千百]*(?:美)?元"
 # What kind of number a bare "是多少" asks for, from the attribute it names.
@@ -191,9 +190,7 @@ def _on_word_boundaries(text: str, start: int, end: int) -> bool:
 # never names the attribute rarely states its value, however close its topic.
 _WH_WORD = re.compile(r"^(?:多少|几|什么|哪|谁|何)")
 # Units a number is asked in ("多少亿元"): they say how the value is written, not what it is.
-_UNIT_WORD = re.compile(
-    r"^[万亿千百]*(?:美元|元|公里|千米|米|平方米|公顷|亩|吨|公斤|千克|人次|标箱)$"
-)
+_UNIT_WORD = re.compile(f"^[万亿千百]*(?:{_MEASURE_UNITS}|米)$")
 # Words that ask for no particular attribute (what, which things, how).
 GENERIC_ATTRIBUTES = frozenset(
     {"情况", "内容", "东西", "事情", "事项", "方面", "工作", "问题", "时候", "地方", "意思"}

@@ -160,6 +160,9 @@ def features(question: str, retrieval: Retrieval, corpus: Corpus, doc_id: str) -
     in_best = fold(best_sentence).text
     v["number_off_sentence"] = float(any(n in folded_doc and n not in in_best for n in numbers))
 
+    # The sentence that answers best: the best covering one, or the sentence of the best
+    # clause holding the asked kind of value (below).
+    answering = best_sentence
     slot = answer_slot(question)
     if slot is not None:
         v["slot_asked"] = 1.0
@@ -169,6 +172,8 @@ def features(question: str, retrieval: Retrieval, corpus: Corpus, doc_id: str) -
         v["slot_cov_sentence"] = max((cov(sent) for _, _, sent, _ in windows), default=0.0)
         if windows:
             best_window = max(windows, key=lambda w: w[0])
+            if best_window[0] > 0:
+                answering = best_window[2]  # the sentence of the best value clause
             v["slot_cov_clause"] = best_window[0]
             in_value = fold(best_window[2]).text
             v["number_off_value"] = float(any(n not in in_value for n in numbers))
@@ -176,14 +181,12 @@ def features(question: str, retrieval: Retrieval, corpus: Corpus, doc_id: str) -
             v["plan_mismatch"] = float(stated != (_ASKS_PLAN.search(question) is not None))
         v["quantity_in_question"] = float(_QUANTITY.search(question) is not None)
 
-    attribute = asked_attribute(question)
+    attribute = asked_attribute(question)  # already folded, as the question it comes from
     if attribute is not None:
-        term = fold(attribute).text
-        answering = best_sentence
-        if slot is not None and v["slot_cov_clause"] > 0:
-            answering = best_window[2]
-        v["attribute_absent"] = float(term not in folded_doc)
-        v["attribute_off"] = float(term in folded_doc and term not in fold(answering).text)
+        v["attribute_absent"] = float(attribute not in folded_doc)
+        v["attribute_off"] = float(
+            attribute in folded_doc and attribute not in fold(answering).text
+        )
 
     v.update(_retrieval_signals(retrieval.query, hits, corpus))
 

@@ -154,13 +154,18 @@ def full_sentence(p: Paragraph, start: int, end: int, limit: int) -> tuple[int, 
 
 
 def _next_sentence(p: Paragraph, end: int, limit: int) -> tuple[int, int] | None:
-    """The sentence of ``p`` after document offset ``end``."""
+    """The whole sentence of ``p`` after document offset ``end``; None when there is none
+    or it is longer than ``limit``."""
     rel = end - p.start
     rest = p.text[rel:]
     if not rest.strip():
         return None
     s = rel + len(rest) - len(rest.lstrip())
-    return full_sentence(p, p.start + s, p.start + s + 1, limit)
+    probe = (p.start + s, p.start + s + 1)
+    span = full_sentence(p, *probe, limit)
+    # full_sentence gives the probe back when the sentence is longer than ``limit``: then
+    # no whole next sentence fits, and one character of it must not be taken for one.
+    return None if span == probe and not _FULL_END.match(p.text, s) else span
 
 
 def _heads_paragraph(p: Paragraph, start: int, text: str) -> bool:
@@ -611,7 +616,7 @@ class Composer:
         end = u.end
         while p is not None:
             nxt = _next_sentence(p, end, self.cfg.max_chars)
-            if nxt is None or nxt[0] < end or nxt[1] - u.start > self.cfg.max_chars:
+            if nxt is None or nxt[1] - u.start > self.cfg.max_chars:
                 break
             end = nxt[1]
         return Unit(u.n, u.start, end)

@@ -127,7 +127,7 @@ def targets(result: dict[str, Any]) -> list[dict[str, Any]]:
         )
     # Index on disk against the plain pipeline's, same corpus.
     row = _row_for(result, 1000)
-    size_ratio = (row or {}).get("ratios", {}).get("index_mb") if row else None
+    size_ratio = row.get("ratios", {}).get("index_mb") if row else None
     out.append(
         {
             "name": "index on disk against the plain LangChain pipeline's (ours ÷ baseline)",

@@ -258,6 +258,19 @@ def test_a_why_question_gets_the_reasons_after_the_claim() -> None:
     ]
 
 
+def test_a_next_sentence_too_long_to_fit_is_not_cut_to_a_character() -> None:
+    # The heading leads into a sentence longer than an answer may be: the heading stays
+    # whole and alone, no first character of the long sentence is taken for a sentence.
+    long = "各乡镇要" + "，".join(["加强巡查值守"] * 40) + "。"
+    text = FARM.replace(
+        "（一）健全工作机制。各乡镇要建立农业工作专班，每月调度一次，确保各项任务按时完成。",
+        "（一）健全工作机制。" + long,
+    )
+    _, a = _compose("怎样健全工作机制？", text)
+    assert all(len(q) > 1 for q, _ in _quotes(a))
+    assert not any(q.startswith("（一）健全工作机制。各") for q, _ in _quotes(a))
+
+
 def test_a_paragraph_heading_brings_what_it_heads() -> None:
     _, a = _compose("怎样健全工作机制？")
     quotes = [q for q, _ in _quotes(a)]
