@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
     p = sub.add_parser(
         "gc",
         parents=[common],
-        help="remove chunks no document owns and cached vectors no chunk uses",
+        help="remove chunks no document owns and vectors no text uses",
     )
     p.add_argument("--dry-run", action="store_true", help="report what would go, change nothing")
     p.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -2,11 +2,15 @@
 ``speechqa doctor`` checks the store and says what to run to fix it.
 
 What a store owns is decided the way readers decide it (see :mod:`ingest.store`):
-a chunk is current when the chunk ids of its document's current record (the
-record's text parsed again) include it; a cached vector is used when a current
-chunk has its text hash. Everything else is left over: chunks of an interrupted
-ingest or of a document version that was replaced, and the cached vectors of
-deleted or changed text.
+a chunk is current when the paragraph chunk ids of its document's current record
+(the record's text parsed again) include it; a vector in the vector file
+(:mod:`ingest.vectorfile`) is used when a current retrieval unit (a paragraph or
+one of its sentences) has its text hash. Everything else is left over: chunks of
+an interrupted ingest or of a document version that was replaced, the sentence
+chunks that stores written before the vector file kept in the index, and the
+vectors of deleted or changed text. gc also moves the vectors such older stores
+keep in a Chroma collection (``sq-vectors-<embedder>``) into the vector file and
+drops that collection.
 
 Safe while the web chat is serving:
 
@@ -19,7 +23,8 @@ Safe while the web chat is serving:
   record owns, and readers trust only the chunk ids of the records they loaded
   (``Corpus.chunk_owner``): a reader never used what gc removes, so every
   answer sees either the chunk before the delete, ignored, or no chunk at all.
-  The vector cache is read by ingest only, which the lock keeps out.
+  Readers read the vector file only for the units of current records, whose
+  vectors gc keeps; ingest, which writes it, is kept out by the lock.
 * Chroma does not give the space back to the file system: SQLite and the HNSW
   files keep the freed pages and reuse them for the next ingest. The bytes
   reported are those of the rows removed (vectors, texts, metadata).
@@ -39,8 +44,10 @@ from speechqa.errors import SpeechQAError
 from speechqa.lang import say
 from speechqa.settings import Settings
 
+from . import vectorfile
 from .lock import store_lock
 from .parse import parse
+from .vectorfile import VectorFile
 
 CHUNKS, DOCS, VECTORS = "sq-chunks-", "sq-docs-", "sq-vectors-"
 _FLOAT_BYTES = 4  # Chroma stores float32
@@ -79,14 +86,16 @@ def store_keys(client: Any) -> dict[str, set[str]]:
 
 @dataclass
 class Scan:
-    """One embedder's collections: what the current records own and what is stored."""
+    """One embedder's collections and vector file: what the current records own and
+    what is stored."""
 
     key: str
     records: int = 0
-    owned: set[str] = field(default_factory=set)  # chunk ids the current records produce
-    hashes: set[str] = field(default_factory=set)  # text hashes of those chunks
+    owned: set[str] = field(default_factory=set)  # paragraph chunk ids the records produce
+    hashes: set[int] = field(default_factory=set)  # vector keys of all their units
     stored: set[str] = field(default_factory=set)  # chunk ids in the chunk collection
-    cached: set[str] = field(default_factory=set)  # text hashes in the vector cache
+    cached: set[int] = field(default_factory=set)  # vector keys in the vector file
+    legacy: dict[int, str] = field(default_factory=dict)  # key -> id in sq-vectors
     miscounted: list[str] = field(default_factory=list)  # records whose "chunks" is off
     missing_by_doc: dict[str, int] = field(default_factory=dict)  # doc_id -> chunks absent
 
@@ -95,15 +104,30 @@ class Scan:
         return sorted(self.stored - self.owned)
 
     @property
-    def unused(self) -> list[str]:
+    def unused(self) -> list[int]:
         return sorted(self.cached - self.hashes)
+
+    @property
+    def to_move(self) -> list[str]:
+        """Ids in the older stores' ``sq-vectors`` collection of vectors current units
+        use that the vector file lacks."""
+        return sorted(h for k, h in self.legacy.items() if k in self.hashes - self.cached)
+
+    @property
+    def uncached(self) -> int:
+        return len(self.hashes - self.cached)
 
     @property
     def missing(self) -> int:
         return sum(self.missing_by_doc.values())
 
 
-def scan(client: Any, key: str, kinds: set[str]) -> Scan:
+def vector_file(settings: Settings, key: str) -> VectorFile | None:
+    """The vector file of embedder ``key``, or None when there is none yet."""
+    return VectorFile.existing(vectorfile.path_for(settings, key))
+
+
+def scan(client: Any, key: str, kinds: set[str], file: VectorFile | None = None) -> Scan:
     step = batch_limit(client)
     out = Scan(key=key)
     per_doc: dict[str, list[str]] = {}
@@ -117,12 +141,12 @@ def scan(client: Any, key: str, kinds: set[str]) -> Scan:
                 parsed = parse(
                     text or "", str(m.get("format", "txt")), doc_id, str(m.get("title", doc_id))
                 )
-                chunks = parsed.chunks()
+                units = parsed.chunks()
                 out.records += 1
-                per_doc[doc_id] = [c.id for c in chunks]
-                out.owned.update(c.id for c in chunks)
-                out.hashes.update(c.text_hash for c in chunks)
-                if int(m.get("chunks", -1)) != len(chunks):
+                per_doc[doc_id] = [c.id for c in parsed.index_chunks()]
+                out.owned.update(per_doc[doc_id])
+                out.hashes.update(vectorfile.key_of(c.text_hash) for c in units)
+                if int(m.get("chunks", -1)) != len(units):
                     out.miscounted.append(doc_id)
     if "chunks" in kinds:
         col = client.get_collection(CHUNKS + key, embedding_function=None)
@@ -131,7 +155,9 @@ def scan(client: Any, key: str, kinds: set[str]) -> Scan:
     if "vectors" in kinds:
         cache = client.get_collection(VECTORS + key, embedding_function=None)
         for page in _pages(cache, [], step):
-            out.cached.update(page["ids"])
+            out.legacy.update((vectorfile.key_of(h), h) for h in page["ids"])
+    if file is not None:
+        out.cached = file.keys()
     for doc_id, ids in per_doc.items():
         absent = sum(1 for i in ids if i not in out.stored)
         if absent:
@@ -181,6 +207,7 @@ class GcEntry:
     unused_vectors: int
     bytes: int
     skipped: str = ""
+    moved_vectors: int = 0  # from an older store's sq-vectors collection into the file
 
     def to_dict(self) -> dict[str, object]:
         return dict(self.__dict__)
@@ -200,6 +227,10 @@ class GcReport:
         return sum(e.unused_vectors for e in self.entries)
 
     @property
+    def moved_vectors(self) -> int:
+        return sum(e.moved_vectors for e in self.entries)
+
+    @property
     def bytes(self) -> int:
         return sum(e.bytes for e in self.entries)
 
@@ -208,6 +239,7 @@ class GcReport:
             "dry_run": self.dry_run,
             "orphan_chunks": self.orphan_chunks,
             "unused_vectors": self.unused_vectors,
+            "moved_vectors": self.moved_vectors,
             "bytes_freed": 0 if self.dry_run else self.bytes,
             "bytes_to_free": self.bytes if self.dry_run else 0,
             "embedders": [e.to_dict() for e in self.entries],
@@ -236,6 +268,15 @@ class GcReport:
                     f"{e.unused_vectors}, {_size(e.bytes)}",
                 )
             )
+            if e.moved_vectors:
+                lines.append(
+                    say(
+                        f"  旧版向量缓存集合中的 {e.moved_vectors} 个向量{'将' if self.dry_run else '已'}"
+                        "移入向量文件",
+                        f"  {e.moved_vectors} vectors of the older vector-cache collection "
+                        f"{'would be' if self.dry_run else 'were'} moved into the vector file",
+                    )
+                )
         if not self.entries:
             lines.append(
                 say(
@@ -288,19 +329,27 @@ def gc(
                     )
                 )
                 continue
-            s = scan(client, key, kinds)
-            orphans, unused = s.orphans, s.unused
             chunks = client.get_collection(CHUNKS + key, embedding_function=None)
+            file = vector_file(settings, key)
+            s = scan(client, key, kinds, file)
+            orphans, unused, to_move = s.orphans, s.unused, s.to_move
             dim = _dimension(chunks)
             freed = _row_bytes(chunks, orphans, step, dim)
-            cache = (
-                client.get_collection(VECTORS + key, embedding_function=None) if unused else None
+            freed += len(unused) * (dim * _FLOAT_BYTES + 8)
+            legacy = (
+                client.get_collection(VECTORS + key, embedding_function=None)
+                if "vectors" in kinds
+                else None
             )
-            freed += _row_bytes(cache, unused, step, dim) if cache is not None else 0
+            if legacy is not None:  # dropped whole once its vectors are in the file
+                freed += len(s.legacy) * (dim * _FLOAT_BYTES + 64)
             if not dry_run:
                 _delete(chunks, orphans, step)
-                if cache is not None:
-                    _delete(cache, unused, step)
+                if file is not None and unused:
+                    file.delete(unused)
+                if legacy is not None:
+                    _move(legacy, to_move, step, settings, key, chunks)
+                    client.delete_collection(VECTORS + key)
             entries.append(
                 GcEntry(
                     embedder=key,
@@ -310,9 +359,25 @@ def gc(
                     vectors=len(s.cached),
                     unused_vectors=len(unused),
                     bytes=freed,
+                    moved_vectors=len(to_move),
                 )
             )
     return GcReport(dry_run=dry_run, entries=entries)
+
+
+def _move(
+    legacy: Any, ids: list[str], step: int, settings: Settings, key: str, chunks: Any
+) -> None:
+    """Copy the vectors ``ids`` of an older store's sq-vectors collection into the file."""
+    meta = chunks.metadata or {}
+    file = VectorFile.existing(vectorfile.path_for(settings, key)) or VectorFile(
+        vectorfile.path_for(settings, key), str(meta.get("model")), int(meta.get("dimension") or 0)
+    )
+    for i in range(0, len(ids), step):
+        got = legacy.get(ids=ids[i : i + step], include=["embeddings"])
+        embs = got["embeddings"] if got["embeddings"] is not None else []
+        file.put(dict(zip(got["ids"], embs, strict=True)))
+    file.close()
 
 
 # ---- doctor ---------------------------------------------------------------------
@@ -391,10 +456,11 @@ def doctor(settings: Settings, *, wait: float = 60.0, client: Any = None) -> Doc
         if "chunks" in kinds:
             checks.append(_check_embedder(client, key, embeddings.model_name, dim))
         if {"docs", "chunks"} <= kinds:
-            s = scan(client, key, kinds)
-            checks += _check_records(s), _check_orphans(s)
-            if "vectors" in kinds:
-                checks.append(_check_cache(client, key, s))
+            file = vector_file(settings, key)
+            s = scan(client, key, kinds, file)
+            checks += _check_records(s), _check_orphans(s), _check_cache(s, dim)
+            if file is not None:
+                file.close()
     return DoctorReport(store=where, embedder=key, checks=checks)
 
 
@@ -416,27 +482,33 @@ def _check_collections(key: str, kinds: set[str], keys: dict[str, set[str]]) -> 
             ),
             details,
         )
-    absent = [k for k in ("chunks", "docs", "vectors") if k not in kinds]
+    absent = [k for k in ("chunks", "docs") if k not in kinds]
+    if not absent and "vectors" in kinds:
+        return Check(
+            "collections",
+            "warn",
+            say(
+                f"旧版索引：向量缓存仍在集合 sq-vectors-{key} 中，句子仍在检索索引里",
+                f"an older index: the vector cache is still the collection sq-vectors-{key} "
+                "and sentences are still in the search index",
+            ),
+            say(
+                "speechqa gc（把向量移入向量文件，删去句子检索块）",
+                "speechqa gc (moves the vectors into the vector file, drops sentence chunks)",
+            ),
+            details,
+        )
     if not absent:
         return Check(
             "collections",
             "ok",
             say(
-                "检索块、文档记录、向量缓存三个集合齐全",
-                "all three collections present: chunks, document records, vector cache",
+                "检索块、文档记录两个集合齐全", "both collections present: chunks, document records"
             ),
             None,
             details,
         )
     names = ", ".join(f"sq-{k}-{key}" for k in absent)
-    if absent == ["vectors"]:
-        return Check(
-            "collections",
-            "warn",
-            say(f"缺少 {names}（旧版索引）", f"{names} is missing (an older index)"),
-            say("speechqa ingest（会自动建立）", "speechqa ingest (creates it)"),
-            details,
-        )
     return Check(
         "collections",
         "error",
@@ -579,34 +651,40 @@ def _check_orphans(s: Scan) -> Check:
     )
 
 
-def _check_cache(client: Any, key: str, s: Scan) -> Check:
-    cache = client.get_collection(VECTORS + key, embedding_function=None)
-    dim = _dimension(cache)
+def _check_cache(s: Scan, dim: int | str) -> Check:
+    width = (dim if isinstance(dim, int) else 0) * _FLOAT_BYTES
     unused = len(s.unused)
     details: dict[str, object] = {
         "vectors": len(s.cached),
         "unused_vectors": unused,
-        "bytes": len(s.cached) * dim * _FLOAT_BYTES,
-        "uncached_texts": len(s.hashes - s.cached),
+        "bytes": len(s.cached) * width,
+        "uncached_texts": s.uncached,
+        "movable_vectors": len(s.to_move),
     }
-    size = _size(len(s.cached) * dim * _FLOAT_BYTES)
-    if unused:
+    size = _size(len(s.cached) * width)
+    if unused or s.to_move:
         return Check(
             "cache",
             "warn",
             say(
-                f"缓存向量 {len(s.cached)} 个（约 {size}），其中 {unused} 个已无检索块使用",
-                f"cached vectors {len(s.cached)} (about {size}), {unused} of them used by no chunk",
+                f"向量文件存有 {len(s.cached)} 个向量（约 {size}），其中 {unused} 个已无检索单元使用；"
+                f"旧版集合中另有 {len(s.to_move)} 个待移入",
+                f"the vector file holds {len(s.cached)} vectors (about {size}), {unused} of them "
+                f"used by no unit; {len(s.to_move)} more wait in the older collection",
             ),
             "speechqa gc",
             details,
         )
+    # Texts without a vector here are embedded when an answer first reads them:
+    # normal on a machine that shares a Chroma server others ingest into.
     return Check(
         "cache",
         "ok",
         say(
-            f"缓存向量 {len(s.cached)} 个（约 {size}），都在使用",
-            f"cached vectors {len(s.cached)} (about {size}), all in use",
+            f"向量文件存有 {len(s.cached)} 个向量（约 {size}），都在使用；"
+            f"{s.uncached} 段文字将在首次使用时嵌入",
+            f"the vector file holds {len(s.cached)} vectors (about {size}), all in use; "
+            f"{s.uncached} texts will be embedded when first read",
         ),
         None,
         details,

@@ -119,7 +119,13 @@ class ParsedDocument:
         return self.paragraphs[n - 1] if 1 <= n <= len(self.paragraphs) else None
 
     def chunks(self) -> list[Chunk]:
+        """Every retrieval unit: each paragraph, and its sentences when it has more than one."""
         return list(self._chunks)
+
+    def index_chunks(self) -> list[Chunk]:
+        """The units the dense index searches: the paragraphs (sentences are only read
+        by their text hash: ingest.vectorfile)."""
+        return [c for c in self._chunks if c.level == "p"]
 
     @cached_property
     def _chunks(self) -> tuple[Chunk, ...]:

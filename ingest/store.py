@@ -1,11 +1,18 @@
 """The index: Chroma through langchain-chroma, one pair of collections per embedder.
 
-* ``sq-chunks-<embedder>``: paragraph and sentence chunks with their vectors.
+* ``sq-chunks-<embedder>``: paragraph chunks with their vectors: what the dense
+  search searches.
 * ``sq-docs-<embedder>``: one record per document holding its full text (and
   its paragraphs' BM25 tokens).
-* ``sq-vectors-<embedder>``: one vector per distinct text, keyed by the text's
-  hash: the cache that keeps unchanged text from being embedded twice. Deleting
-  a document leaves its entries, so its text comes back without embedding.
+
+Beside them, the vector file (:mod:`ingest.vectorfile`): one vector per distinct
+text of every retrieval unit, paragraphs and their sentences, keyed by the text's
+hash. Sentences are read from it by key, never searched, so they stay out of the
+HNSW index; it is also the cache that keeps unchanged text from being embedded
+twice (deleting a document leaves its entries, so its text comes back without
+embedding). Stores written before it keep their vectors in a Chroma collection,
+``sq-vectors-<embedder>``, which ingest still reads and ``speechqa gc`` moves
+into the vector file.
 
 The document record is the switch that makes a version visible: chunks of a new
 version are written first, then the record is replaced in one upsert, then the
@@ -23,6 +30,7 @@ process with one cheap read.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
@@ -43,9 +51,11 @@ from speechqa.errors import (
 from speechqa.settings import Settings, mask_url
 from speechqa.text import tokenize, tokenizer_key
 
+from . import vectorfile
 from .embed import SpeechEmbeddings
 from .lock import writes
 from .parse import Chunk, ParsedDocument, parse
+from .vectorfile import VectorFile
 
 SCHEMA_VERSION = "1"
 # Chroma needs a vector for every record; document records are never searched.
@@ -54,7 +64,8 @@ _NO_VECTOR = [1.0]
 
 class SearchStore(Protocol):
     """What answering (``rag/``) reads from the index: the documents with their stored
-    BM25 tokens, the dense search over chunks and the chunks' vectors, and the
+    BM25 tokens, the dense search over paragraph chunks, the vectors of retrieval
+    units (paragraphs and sentences) by text hash, and the
     generation stamp that says when another process changed them. :class:`Index`
     implements it over Chroma's public collection API; ``rag/`` depends on this
     interface only, never on Chroma."""
@@ -78,7 +89,7 @@ class SearchStore(Protocol):
         level: str | None = None,
     ) -> list[tuple[str, float]]: ...
 
-    def vectors_of(self, ids: list[str]) -> dict[str, list[float]]: ...
+    def unit_vectors(self, units: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
@@ -233,6 +244,9 @@ class Index:
         }
         self._meta = meta
         self._vectors: Any = None
+        self.vector_file = VectorFile(
+            vectorfile.path_for(settings, key), embeddings.model_name, embeddings.dimension
+        )
         try:
             self._chunks = self.client.get_or_create_collection(
                 name=f"sq-chunks-{key}",
@@ -243,12 +257,7 @@ class Index:
             self._docs = self.client.get_or_create_collection(
                 name=f"sq-docs-{key}", embedding_function=None, metadata={"schema": SCHEMA_VERSION}
             )
-            self._cache = self.client.get_or_create_collection(
-                name=f"sq-vectors-{key}",
-                embedding_function=None,
-                metadata=meta,
-                configuration={"hnsw": {"space": "cosine"}},
-            )
+            self._legacy = _legacy_cache(self.client, key)
         except Exception as exc:
             raise StoreError(
                 f"cannot open the Chroma collections ({type(exc).__name__}: {exc}); "
@@ -418,15 +427,15 @@ class Index:
         # old record). Those the new version does not use are deleted after the
         # switch, so orphans never outlive the next ingest of their document.
         existing = self._chunk_ids_of([i.doc.doc_id for i in todo])
-        chunks = [c for item in todo for c in item.doc.chunks()]
+        units = [c for item in todo for c in item.doc.chunks()]
+        chunks = [c for c in units if c.level == "p"]
         new = [c for c in chunks if c.id not in existing]
-        stats.skipped += len(chunks) - len(new)
-        if progress:
-            progress(len(chunks) - len(new))
+        # Every unit's vector goes to the vector file (most are there already:
+        # one lookup by key), the paragraphs' into the chunk collection too.
+        vectors = self._vectors_for(units, existing, progress)
+        stats.embedded = len(vectors.fresh)
+        stats.skipped += len(units) - stats.embedded
         if new:
-            vectors = self._vectors_for(new, existing, progress)
-            stats.embedded = len(vectors.fresh)
-            stats.skipped += len(new) - stats.embedded
             step = self._batch_limit()
             for i in range(0, len(new), step):
                 part = new[i : i + step]
@@ -504,20 +513,20 @@ class Index:
     def _vectors_for(
         self, chunks: list[Chunk], existing: set[str], progress: Callable[[int], None] | None
     ) -> _Vectors:
-        """Vectors for ``chunks``: from the vector cache (one row per distinct text,
-        keyed by its hash), else from this document's stored chunks, else embedded.
-
-        The cache is read by id. Looking vectors up in the chunk collection by a
-        ``text_hash`` filter instead returned every copy of a shared sentence and
-        grew with the corpus: 23 s for 500 hashes at 1,000 documents."""
+        """Vectors for ``chunks``: from the vector file (one row per distinct text,
+        keyed by its hash), else from a store's older homes for them (the
+        ``sq-vectors`` collection; this document's stored chunks), else embedded."""
         hashes = sorted({c.text_hash for c in chunks})
-        by_hash = self._cached(hashes)
-        # Stores written before the cache have vectors only in chunks; a changed
-        # document's own old chunks carry the hash prefix in their ids.
+        by_hash = dict(self.vector_file.get(hashes))
+        # Vectors the file lacks but the store kept before it: moved into the file.
         wanted = {h[:16]: h for h in hashes if h not in by_hash}
+        moved = self._legacy_vectors(list(wanted.values()))
+        # Stores written before any cache have vectors only in chunks; a changed
+        # document's own old chunks carry the hash prefix in their ids.
         old = [cid for cid in existing if cid.rsplit(":", 1)[-1] in wanted]
         for cid, vec in self.vectors_of(old).items():
-            by_hash.setdefault(wanted[cid.rsplit(":", 1)[-1]], np.asarray(vec, dtype=np.float32))
+            moved.setdefault(wanted[cid.rsplit(":", 1)[-1]], np.asarray(vec, dtype=np.float32))
+        by_hash.update(moved)
         todo: dict[str, str] = {}
         for c in chunks:
             if c.text_hash not in by_hash:
@@ -529,31 +538,48 @@ class Index:
         for i in range(0, len(items), batch):
             part = items[i : i + batch]
             vecs = self.embeddings.embed_documents([t for _, t in part])
-            for (h, _), v in zip(part, vecs, strict=True):
-                by_hash[h] = np.asarray(v, dtype=np.float32)
+            fresh = {
+                h: np.asarray(v, dtype=np.float32) for (h, _), v in zip(part, vecs, strict=True)
+            }
+            by_hash.update(fresh)
+            # Into the file before any chunk uses them, a batch at a time: a crash
+            # costs no embedding already done on the retry.
+            self.vector_file.put(fresh)
             if progress:
                 progress(len(part))
-        # Into the cache before any chunk uses them: a crash after this point
-        # costs no embedding on the retry.
-        self._remember({h: by_hash[h] for h in wanted.values()})
+        self.vector_file.put(moved)
         return Index._Vectors(by_hash=by_hash, fresh=set(todo))
 
-    def _cached(self, hashes: list[str]) -> dict[str, np.ndarray]:
+    def _legacy_vectors(self, hashes: list[str]) -> dict[str, np.ndarray]:
+        """Vectors of ``hashes`` in the ``sq-vectors`` collection of older stores."""
         found: dict[str, np.ndarray] = {}
+        if self._legacy is None or not hashes:
+            return found
         step = self._batch_limit()
         for i in range(0, len(hashes), step):
-            got = self._cache.get(ids=hashes[i : i + step], include=["embeddings"])
+            got = self._legacy.get(ids=hashes[i : i + step], include=["embeddings"])
             embs = got["embeddings"] if got["embeddings"] is not None else []
             for h, vec in zip(got["ids"], embs, strict=True):
                 found[h] = np.asarray(vec, dtype=np.float32)
         return found
 
-    def _remember(self, vectors: dict[str, np.ndarray]) -> None:
-        items = list(vectors.items())
-        step = self._batch_limit()
-        for i in range(0, len(items), step):
-            part = items[i : i + step]
-            self._cache.upsert(ids=[h for h, _ in part], embeddings=[v for _, v in part])
+    def unit_vectors(self, units: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+        """Vectors of retrieval units given as (text hash or its 16-digit prefix,
+        text), by that hash: read from the vector file; a text it lacks (ingested
+        on another machine into a Chroma server, or the file was deleted) is
+        embedded here and remembered."""
+        by_hash = self.vector_file.get(h for h, _ in units)
+        todo = {h: t for h, t in units if h not in by_hash}
+        if todo:
+            items = list(todo.items())
+            vecs = self.embeddings.embed_documents([t for _, t in items])
+            fresh = {
+                h: np.asarray(v, dtype=np.float32) for (h, _), v in zip(items, vecs, strict=True)
+            }
+            by_hash.update(fresh)
+            with contextlib.suppress(StoreError):  # a read-only store still answers
+                self.vector_file.put(fresh)
+        return by_hash
 
     # ---- reading ---------------------------------------------------------
     @_store_call
@@ -593,6 +619,16 @@ class Index:
         got = self.chunks_collection.get(ids=ids, include=["embeddings"])
         embs = got["embeddings"] if got["embeddings"] is not None else []
         return {cid: [float(x) for x in vec] for cid, vec in zip(got["ids"], embs, strict=True)}
+
+
+def _legacy_cache(client: Any, key: str) -> Any:
+    """The ``sq-vectors`` collection of a store written before the vector file, or None."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        return client.get_collection(f"sq-vectors-{key}", embedding_function=None)
+    except NotFoundError:
+        return None
 
 
 def _record(doc_id: str, meta: Any) -> DocRecord:

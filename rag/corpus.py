@@ -1,11 +1,12 @@
 """The in-memory view of the index that answering reads: documents, their
-paragraphs, the chunk ids that are current, and a BM25 index over jieba tokens.
+paragraphs, the chunk keys that are current, and a BM25 index over jieba tokens.
 
 Built from the index's document records, so it only ever holds complete
 versions of documents (see ingest.store)."""
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ingest.parse import Paragraph, ParsedDocument
+from ingest.parse import Paragraph, ParsedDocument, content_hash
 from ingest.store import SearchStore
-from speechqa.text import tokenize
+from speechqa.text import split_sentences, tokenize
 
 # Headings and salutations give a section its context; they are not evidence. The
 # title and the byline lines under it are: they name the occasion, speaker and date.
@@ -27,8 +28,10 @@ class Corpus:
     docs: dict[str, ParsedDocument]
     paragraphs: list[Paragraph]  # every paragraph of every document, in order
     evidence: list[int]  # positions in ``paragraphs`` that retrieval may return
-    chunk_owner: dict[str, tuple[str, int]]  # current chunk id -> (doc_id, ¶n)
-    chunk_at: dict[tuple[str, int, int, int], str]  # (doc_id, n, start, end) -> chunk id
+    # The text-hash prefix of each paragraph (aligned with ``paragraphs``): its
+    # chunk id's last part, so that a chunk id names a current paragraph only
+    # when its hash matches (chunks of replaced versions keep the old hash).
+    chunk_keys: list[str]
     _bm25: Any = None
     _idf: dict[str, float] = field(default_factory=dict)
     _pos: dict[tuple[str, int], int] = field(default_factory=dict)
@@ -48,13 +51,11 @@ class Corpus:
         them are tokenized here."""
         paragraphs = [p for d in docs for p in d.paragraphs]
         evidence = [i for i, p in enumerate(paragraphs) if p.kind in EVIDENCE_KINDS]
-        chunk_at = {(c.doc_id, c.n, c.start, c.end): c.id for d in docs for c in d.chunks()}
         corpus = cls(
             docs={d.doc_id: d for d in docs},
             paragraphs=paragraphs,
             evidence=evidence,
-            chunk_owner={c.id: (c.doc_id, c.n) for d in docs for c in d.chunks()},
-            chunk_at=chunk_at,
+            chunk_keys=[c.id.rsplit(":", 1)[1] for d in docs for c in d.index_chunks()],
         )
         corpus._pos = {(p.doc_id, p.n): i for i, p in enumerate(paragraphs)}
         corpus._index(tokens or {})
@@ -87,6 +88,24 @@ class Corpus:
         i = self._pos.get((doc_id, n))
         return None if i is None else self.paragraphs[i]
 
+    def owner(self, chunk_id: str) -> tuple[str, int] | None:
+        """(doc_id, ¶n) of a paragraph chunk of a current document version, else None
+        (a chunk of a replaced version or of an interrupted ingest, or a sentence
+        chunk of a store written before sentences left the index)."""
+        try:
+            doc_id, n, level, key = chunk_id.rsplit(":", 3)
+            i = self._pos.get((doc_id, int(n)))
+        except ValueError:
+            return None
+        if level != "p" or i is None or self.chunk_keys[i] != key:
+            return None
+        return doc_id, int(n)
+
+    def sentences(self, p: Paragraph) -> tuple[tuple[int, int, str], ...]:
+        """The sentences of ``p`` as (start, end, text-hash prefix): the keys of
+        their vectors in the store (:meth:`SearchStore.unit_vectors`)."""
+        return _sentences(p.text, self.docs[p.doc_id].text, p.start)
+
     def idf(self, token: str) -> float:
         """IDF of a token; a word the corpus never uses gets the highest IDF."""
         return self._idf.get(token, math.log(1 + (self.size + 0.5) / 0.5))
@@ -115,3 +134,10 @@ class Corpus:
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]
         return [(self.evidence[int(j)], float(scores[j])) for j in top if scores[j] > 0]
+
+
+@functools.lru_cache(maxsize=16384)
+def _sentences(own: str, text: str, start: int) -> tuple[tuple[int, int, str], ...]:
+    # As ingest.parse cuts sentence chunks: spans of the paragraph's own text,
+    # their text from the document's. Cached: retrieval and answering both ask.
+    return tuple((s, e, content_hash(text[s:e])[:16]) for s, e in split_sentences(own, start))

@@ -1,7 +1,7 @@
 """The corpus on disk: what start-up would otherwise recompute from the store.
 
 Opening the corpus reads every document record, parses it again, decodes its
-stored tokens, works out the chunk ids and builds the BM25 index: 2.5 s at 1,000
+stored tokens, works out the chunk keys and builds the BM25 index: 2.5 s at 1,000
 documents, every new process. Once built, the corpus is saved next to the store
 (``<store>/cache/corpus-<embedder>-<key>/``; for a Chroma server under
 ``$XDG_CACHE_HOME/speechqa/<server>/``), and a process that finds the store
@@ -11,12 +11,12 @@ The key names everything the saved corpus depends on: the store's generation
 stamp (every ingest and delete, by any process, changes it: :mod:`ingest.store`),
 the embedder (its collections are the store read), the tokenizer, bm25s' version
 and the source of the code that turns records into the corpus (parsing, sentence
-splitting, chunk ids, the corpus itself). A store without a stamp is not cached.
+splitting, chunk keys, the corpus itself). A store without a stamp is not cached.
 Anything else that goes wrong, a missing, stale, half-deleted or corrupt folder,
 means the corpus is built from the store as before: the cache can cost a rebuild,
 never an answer.
 
-Files (no pickle): ``corpus.json`` (documents, paragraphs, chunk ids, IDF), the
+Files (no pickle): ``corpus.json`` (documents, paragraphs, their chunk keys, IDF), the
 BM25 index in ``bm25/`` as bm25s saves it (``.npy`` arrays and JSON). A folder is
 written under a temporary name and renamed into place, so a reader sees a whole
 folder or none; saving removes the store's folders of other keys for the same
@@ -31,7 +31,6 @@ import os
 import shutil
 import time
 import uuid
-from itertools import repeat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +42,7 @@ if TYPE_CHECKING:
 
     from .corpus import Corpus
 
-FORMAT = "2"
+FORMAT = "3"
 _TMP_PREFIX = ".tmp-corpus-"
 _TMP_STALE_S = 3600.0  # a temporary folder this old was left by a process that died
 
@@ -76,11 +75,10 @@ def open_corpus(
 def folder_for(settings: Settings) -> Path:
     """Where the corpus caches of ``settings``' store live: inside an embedded
     store; for a Chroma server, in the user's cache folder, one folder per URL."""
-    if not settings.chroma_url:
-        return Path(settings.store).expanduser() / "cache"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    server = hashlib.sha256(settings.chroma_url.strip().rstrip("/").encode()).hexdigest()[:16]
-    return base / "speechqa" / f"server-{server}"
+    from ingest.vectorfile import local_folder
+
+    folder = local_folder(settings)
+    return folder / "cache" if not settings.chroma_url else folder
 
 
 def _code_hash() -> str:
@@ -141,8 +139,7 @@ def _read(path: Path, key: str) -> Corpus:
     if data.get("format") != FORMAT or data.get("key") != key:
         raise ValueError("not this key's corpus")
     docs: list[ParsedDocument] = []
-    chunk_owner: dict[str, tuple[str, int]] = {}
-    chunk_at: dict[tuple[str, int, int, int], str] = {}
+    chunk_keys: list[str] = []
     for d in data["docs"]:
         doc_id, title, text = str(d["id"]), str(d["title"]), str(d["text"])
         paragraphs = [
@@ -162,11 +159,10 @@ def _read(path: Path, key: str) -> Corpus:
         docs.append(
             ParsedDocument(doc_id, title, str(d["format"]), text, str(d["hash"]), paragraphs)
         )
-        # Column lists, zipped in C: 200,000 chunks at 1,000 documents.
-        ids, ns, starts, ends = d["chunks"]
-        same = repeat(doc_id)
-        chunk_owner.update(zip(ids, zip(same, ns, strict=False), strict=True))
-        chunk_at.update(zip(zip(same, ns, starts, ends, strict=False), ids, strict=True))
+        keys = d["chunk_keys"]
+        if len(keys) != len(paragraphs):
+            raise ValueError("chunk keys do not cover the paragraphs")
+        chunk_keys.extend(keys)
     paragraphs = [p for d in docs for p in d.paragraphs]
     evidence = [i for i, p in enumerate(paragraphs) if p.kind in EVIDENCE_KINDS]
     if evidence != data["evidence"]:
@@ -175,8 +171,7 @@ def _read(path: Path, key: str) -> Corpus:
         docs={d.doc_id: d for d in docs},
         paragraphs=paragraphs,
         evidence=evidence,
-        chunk_owner=chunk_owner,
-        chunk_at=chunk_at,
+        chunk_keys=chunk_keys,
     )
     corpus._pos = {(p.doc_id, p.n): i for i, p in enumerate(paragraphs)}
     corpus._idf = {str(t): float(v) for t, v in data["idf"].items()}
@@ -213,6 +208,7 @@ def save(corpus: Corpus, folder: Path, embedder_key: str, key: str) -> bool:
 
 def _write(corpus: Corpus, path: Path, key: str) -> None:
     docs = []
+    first = 0
     for d in corpus.docs.values():
         docs.append(
             {
@@ -234,9 +230,10 @@ def _write(corpus: Corpus, path: Path, key: str) -> None:
                     ]
                     for p in d.paragraphs
                 ],
-                "chunks": [list(column) for column in _chunk_columns(d)],
+                "chunk_keys": corpus.chunk_keys[first : first + len(d.paragraphs)],
             }
         )
+        first += len(d.paragraphs)
     data: dict[str, Any] = {
         "format": FORMAT,
         "key": key,
@@ -248,16 +245,6 @@ def _write(corpus: Corpus, path: Path, key: str) -> None:
         corpus._bm25.save(str(path / "bm25"), show_progress=False)
     (path / "corpus.json").write_text(
         json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
-    )
-
-
-def _chunk_columns(doc: ParsedDocument) -> tuple[list[Any], ...]:
-    chunks = doc.chunks()
-    return (
-        [c.id for c in chunks],
-        [c.n for c in chunks],
-        [c.start for c in chunks],
-        [c.end for c in chunks],
     )
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ingest.parse import Paragraph
 from ingest.store import SearchStore
 from speechqa.settings import AnswerSettings, DenseScale, ScoringSettings
-from speechqa.text import char_ngrams, content_words, fold, split_sentences
+from speechqa.text import char_ngrams, content_words, fold
 
 from .compose import Composer
 from .corpus import Corpus
@@ -109,18 +109,19 @@ class ExtractiveAnswerer:
         doc = self.corpus.docs[doc_id]
         paragraphs = self._paragraphs(retrieval, doc_id)
         sentences: list[Sentence] = []
-        ids: list[str] = []
+        keys: list[str] = []
         for p in paragraphs:
-            spans = split_sentences(p.text, p.start)
-            for s, e in spans:
+            for s, e, key in self.corpus.sentences(p):
                 sentences.append(Sentence(p, s, e, doc.text[s:e]))
-                ids.append(self.corpus.chunk_at.get((p.doc_id, p.n, s, e), ""))
-        vectors = self.index.vectors_of([i for i in ids if i])
+                keys.append(key)
+        vectors = self.index.unit_vectors(
+            [(key, sent.text) for key, sent in zip(keys, sentences, strict=True)]
+        )
         q = np.asarray(retrieval.query_vector, dtype=np.float32)
         rank = {(p.doc_id, p.n): r for r, p in enumerate(paragraphs)}
-        for sent, cid in zip(sentences, ids, strict=True):
-            vec = vectors.get(cid) if cid else None
-            sent.dense = float(np.dot(q, np.asarray(vec, dtype=np.float32))) if vec else 0.0
+        for sent, key in zip(sentences, keys, strict=True):
+            vec = vectors.get(key)
+            sent.dense = float(np.dot(q, vec)) if vec is not None else 0.0
             sent.coverage = cov(sent.text)
             w = self.scoring
             prior = w.rank_prior / (1 + rank[(sent.paragraph.doc_id, sent.paragraph.n)])

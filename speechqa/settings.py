@@ -341,7 +341,7 @@ class Settings(BaseSettings):
     corpus_cache: bool = Field(
         True,
         description="Save the corpus that answering builds from the store (parsed documents, "
-        "chunk ids, BM25 index) and load it in the next process while the store is unchanged "
+        "chunk keys, BM25 index) and load it in the next process while the store is unchanged "
         "(keyed by the store's generation stamp, the embedder, the tokenizer and the code): "
         "in the data directory's cache/ folder, or for a Chroma server under "
         "$XDG_CACHE_HOME/speechqa/. Off: every process builds the corpus from the store.",

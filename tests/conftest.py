@@ -13,8 +13,9 @@ Session set-up (``pytest_configure``, before collection):
   ANONYMIZED_TELEMETRY=False; OPENAI_API_KEY, OPENAI_BASE_URL and every SPEECHQA_*
   variable are removed (the harness's own SPEECHQA_SKIP_BROWSER and SPEECHQA_CHROMIUM
   are kept in ``helpers.HARNESS_ENV`` first), then SPEECHQA_LANG=en (the suite reads
-  English messages whatever the locale); XDG_DATA_HOME points at a throw-away folder so that the
-  default store never touches the developer's ~/.local/share/speechqa.
+  English messages whatever the locale); XDG_DATA_HOME (and XDG_CACHE_HOME inside it) point at a throw-away folder so
+  that the default store never touches the developer's ~/.local/share/speechqa, nor a
+  Chroma server's local files their ~/.cache/speechqa.
 
 Fixtures:
 
@@ -93,6 +94,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if _xdg_dir is None:
         _xdg_dir = tempfile.mkdtemp(prefix="speechqa-test-xdg-")
         os.environ["XDG_DATA_HOME"] = _xdg_dir
+        # A Chroma server's corpus cache and vector file live in XDG_CACHE_HOME.
+        os.environ["XDG_CACHE_HOME"] = os.path.join(_xdg_dir, "cache")
     netguard.install()
 
 

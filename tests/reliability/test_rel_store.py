@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import helpers
+import numpy as np
 import pytest
 
 from ingest.store import Index
@@ -93,15 +94,20 @@ def test_orphans_never_take_top_k_places(
     vector = e5_embeddings.embed_query("一共开展了几次集中学习？")
     k = index.settings.retrieval.candidates
     raw = index.dense(vector, 4 * k)
-    assert sum(cid not in corpus.chunk_owner for cid, _ in raw) > len(raw) / 2  # they crowd
-    # What a store without orphans would give: the best current chunks of a wide query.
-    wide = [(cid, s) for cid, s in index.dense(vector, 4000) if cid in corpus.chunk_owner]
+    assert sum(corpus.owner(cid) is None for cid, _ in raw) > len(raw) / 2  # they crowd
+    # What a store without orphans would give: the best current paragraphs of a wide
+    # query, each scored by its best sentence too.
+    wide = [(key, s) for cid, s in index.dense(vector, 4000) if (key := corpus.owner(cid))]
     expected: dict[tuple[str, int], float] = {}
-    for cid, sim in wide[: 4 * k]:
-        key = corpus.chunk_owner[cid]
+    q = np.asarray(vector, dtype=np.float32)
+    for key, sim in wide[: 4 * k]:
         p = corpus.paragraph(*key)
         if p is not None and p.kind == "body":
-            expected[key] = max(sim, expected.get(key, -1.0))
+            text = corpus.docs[p.doc_id].text
+            spans = corpus.sentences(p)
+            units = [(h, text[s:e]) for s, e, h in spans] if len(spans) > 1 else []
+            sims = [float(np.dot(q, v)) for v in index.unit_vectors(units).values()]
+            expected[key] = max([sim, *sims])
     assert search.dense(vector, None, k) == pytest.approx(expected)
 
 
@@ -121,7 +127,7 @@ def test_next_ingest_removes_the_orphans(
     assert gone.returncode == 0, gone.stderr
     assert "copy-b" in gone.stdout
     index = open_index(Settings(store=Path(env["SPEECHQA_STORE"])), e5_embeddings)
-    current = {c.id for c in prepare(load_path(edited, 10**7)).chunks()}
+    current = {c.id for c in prepare(load_path(edited, 10**7)).index_chunks()}
     assert chunk_ids(index, "copy-a") == current  # no chunk of the interrupted version left
     assert chunk_ids(index, "copy-b") == set()
 
