@@ -96,6 +96,8 @@ class Scan:
     stored: set[str] = field(default_factory=set)  # chunk ids in the chunk collection
     cached: set[int] = field(default_factory=set)  # vector keys in the vector file
     legacy: dict[int, str] = field(default_factory=dict)  # key -> id in sq-vectors
+    versions: set[str] = field(default_factory=set)  # content hashes of the records
+    token_rows: set[str] = field(default_factory=set)  # versions with tokens in the file
     miscounted: list[str] = field(default_factory=list)  # records whose "chunks" is off
     missing_by_doc: dict[str, int] = field(default_factory=dict)  # doc_id -> chunks absent
 
@@ -106,6 +108,10 @@ class Scan:
     @property
     def unused(self) -> list[int]:
         return sorted(self.cached - self.hashes)
+
+    @property
+    def unused_tokens(self) -> list[str]:
+        return sorted(self.token_rows - self.versions)
 
     @property
     def to_move(self) -> list[str]:
@@ -145,6 +151,7 @@ def scan(client: Any, key: str, kinds: set[str], file: VectorFile | None = None)
                 out.records += 1
                 per_doc[doc_id] = [c.id for c in parsed.index_chunks()]
                 out.owned.update(per_doc[doc_id])
+                out.versions.add(parsed.hash)
                 out.hashes.update(vectorfile.key_of(c.text_hash) for c in units)
                 if int(m.get("chunks", -1)) != len(units):
                     out.miscounted.append(doc_id)
@@ -158,6 +165,7 @@ def scan(client: Any, key: str, kinds: set[str], file: VectorFile | None = None)
             out.legacy.update((vectorfile.key_of(h), h) for h in page["ids"])
     if file is not None:
         out.cached = file.keys()
+        out.token_rows = file.token_hashes()
     for doc_id, ids in per_doc.items():
         absent = sum(1 for i in ids if i not in out.stored)
         if absent:
@@ -347,6 +355,8 @@ def gc(
                 _delete(chunks, orphans, step)
                 if file is not None and unused:
                     file.delete(unused)
+                if file is not None and s.unused_tokens:  # of versions no record is
+                    file.delete_tokens(s.unused_tokens)
                 if legacy is not None:
                     _move(legacy, to_move, step, settings, key, chunks)
                     client.delete_collection(VECTORS + key)

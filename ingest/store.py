@@ -2,17 +2,17 @@
 
 * ``sq-chunks-<embedder>``: paragraph chunks with their vectors: what the dense
   search searches.
-* ``sq-docs-<embedder>``: one record per document holding its full text (and
-  its paragraphs' BM25 tokens).
+* ``sq-docs-<embedder>``: one record per document holding its full text.
 
 Beside them, the vector file (:mod:`ingest.vectorfile`): one vector per distinct
 text of every retrieval unit, paragraphs and their sentences, keyed by the text's
 hash. Sentences are read from it by key, never searched, so they stay out of the
 HNSW index; it is also the cache that keeps unchanged text from being embedded
 twice (deleting a document leaves its entries, so its text comes back without
-embedding). Stores written before it keep their vectors in a Chroma collection,
-``sq-vectors-<embedder>``, which ingest still reads and ``speechqa gc`` moves
-into the vector file.
+embedding), and it keeps each document version's BM25 tokens. Stores written
+before it keep their vectors in a Chroma collection, ``sq-vectors-<embedder>``,
+which ingest still reads and ``speechqa gc`` moves into the vector file, and their
+tokens in the records' metadata, which are still read.
 
 The document record is the switch that makes a version visible: chunks of a new
 version are written first, then the record is replaced in one upsert, then the
@@ -58,6 +58,12 @@ from .parse import Chunk, ParsedDocument, parse
 from .vectorfile import VectorFile
 
 SCHEMA_VERSION = "1"
+# Records the document collection's HNSW index takes before Chroma persists it.
+# Until then every upsert replays the log written since the last persist, whole
+# document texts and tokens included: with Chroma's default (1,000) writing the
+# records of 100 documents took 42 s at 1,000 documents and grew with every batch;
+# with 100 it stays about 1 s (the index itself is a one-number dummy per record).
+DOCS_SYNC_THRESHOLD = 100
 # Chroma needs a vector for every record; document records are never searched.
 _NO_VECTOR = [1.0]
 
@@ -116,13 +122,13 @@ class Incoming:
     source: str
     encoding: str
 
+    def tokens(self) -> list[list[str]]:
+        """The paragraphs' BM25 tokens, kept so that opening the index does not run
+        jieba over every paragraph again (12 s at 1,000 documents)."""
+        return [tokenize(p.text) for p in self.doc.paragraphs]
+
     def record_metadata(self, ingested_at: str) -> dict[str, str | int]:
-        # The paragraphs' BM25 tokens, so that opening the index does not run jieba
-        # over every paragraph again (12 s at 1,000 documents).
-        tokens = [tokenize(p.text) for p in self.doc.paragraphs]
         return {
-            "tokenizer": tokenizer_key(),
-            "tokens": json.dumps(tokens, ensure_ascii=False, separators=(",", ":")),
             "title": self.doc.title,
             "format": self.doc.format,
             "hash": self.doc.hash,
@@ -255,8 +261,12 @@ class Index:
                 configuration={"hnsw": {"space": "cosine"}},
             )
             self._docs = self.client.get_or_create_collection(
-                name=f"sq-docs-{key}", embedding_function=None, metadata={"schema": SCHEMA_VERSION}
+                name=f"sq-docs-{key}",
+                embedding_function=None,
+                metadata={"schema": SCHEMA_VERSION},
+                configuration={"hnsw": {"sync_threshold": DOCS_SYNC_THRESHOLD}},
             )
+            self._docs_tuned = False
             self._legacy = _legacy_cache(self.client, key)
         except Exception as exc:
             raise StoreError(
@@ -352,8 +362,8 @@ class Index:
     def load_with_tokens(
         self, doc_ids: Iterable[str] | None = None
     ) -> tuple[list[ParsedDocument], dict[str, list[list[str]]]]:
-        """Parsed documents as :meth:`load`, and from the same read the BM25 tokens
-        of each paragraph stored at ingest, keyed by the document's content hash
+        """Parsed documents as :meth:`load`, and the BM25 tokens of each paragraph
+        stored at ingest (the vector file), keyed by the document's content hash
         (so they only ever meet the text they were made from), when this
         tokenizer made them."""
         wanted = list(doc_ids) if doc_ids is not None else None
@@ -373,11 +383,15 @@ class Index:
             for doc_id, meta, text in rows
         ]
         key = tokenizer_key()
+        # Stores written before the vector file kept them in the record's metadata.
         tokens = {
             str(meta["hash"]): json.loads(str(meta["tokens"]))
             for _, meta, _ in rows
-            if (meta or {}).get("tokenizer") == key
+            if (meta or {}).get("tokenizer") == key and "tokens" in meta
         }
+        lacking = [d.hash for d in docs if d.hash not in tokens]
+        with contextlib.suppress(StoreError):  # a missing or unreadable file: tokenized again
+            tokens.update(self.vector_file.get_tokens(key, lacking))
         return docs, tokens
 
     def get(self, doc_id: str) -> ParsedDocument:
@@ -445,6 +459,7 @@ class Index:
                     documents=[c.text for c in part],
                     metadatas=[c.metadata() for c in part],
                 )
+        self.vector_file.put_tokens(tokenizer_key(), {i.doc.hash: i.tokens() for i in todo})
         # The switch: from this upsert on, readers see the new versions.
         stats.changed = True
         self._switch(todo)
@@ -457,6 +472,17 @@ class Index:
 
     def _switch(self, todo: list[Incoming]) -> None:
         """Replace the records of ``todo`` in one upsert: the moment readers see them."""
+        if not self._docs_tuned:
+            # Stores created before DOCS_SYNC_THRESHOLD: set once, by a writer.
+            hnsw = (self._docs.configuration_json or {}).get("hnsw") or {}
+            if int(hnsw.get("sync_threshold") or 0) > DOCS_SYNC_THRESHOLD:
+                with contextlib.suppress(Exception):  # a server too old to modify it
+                    self._docs.modify(
+                        configuration={"hnsw": {"sync_threshold": DOCS_SYNC_THRESHOLD}}
+                    )
+                # Opened again: the modified object would now embed with Chroma's default.
+                self._docs = self.client.get_collection(self._docs.name, embedding_function=None)
+            self._docs_tuned = True
         now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self._docs.upsert(
             ids=[item.doc.doc_id for item in todo],

@@ -15,7 +15,13 @@ The key is the first 64 bits of the text's SHA-256 (the hash prefix chunk ids
 carry), stored as SQLite's integer row id: a lookup of a few hundred keys reads a
 few hundred rows. Two distinct texts share a key with probability about n²/2⁶⁵
 (10⁻⁷ at two million texts); the cost of one would be one unit scored with the
-other's vector. Vectors are float32, exactly as the embedder returned them.
+other's vector. Vectors are stored as float16 (half the bytes; a cosine moves by
+about 10⁻⁴, far below the gaps that rank sentences) and read back as float32.
+
+The file also keeps each document version's BM25 tokens (by the document's content
+hash, zlib-compressed JSON), so that building the corpus does not run jieba over
+every paragraph again; in Chroma's metadata they were stored three times over (row,
+string index, log) and were half of its SQLite file.
 
 Where: an embedded store keeps it beside Chroma's files (``<store>/vectors-<embedder>.sqlite3``);
 for a Chroma server it is local to each machine (``$XDG_CACHE_HOME/speechqa/server-…/``),
@@ -29,9 +35,11 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import sqlite3
 import threading
+import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -40,7 +48,8 @@ import numpy as np
 from speechqa.errors import EmbedderMismatchError, StoreError
 from speechqa.settings import Settings
 
-_VARS = 900  # keys per query: under SQLite's historical limit of 999 variables
+_VARS = 900
+DTYPE = "float16"  # how new files store vectors  # keys per query: under SQLite's historical limit of 999 variables
 
 
 def local_folder(settings: Settings) -> Path:
@@ -75,6 +84,7 @@ class VectorFile:
         self.dimension = dimension
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._dtype = np.dtype(DTYPE)
 
     @classmethod
     def existing(cls, path: Path) -> VectorFile | None:
@@ -100,11 +110,17 @@ class VectorFile:
                 db.execute("PRAGMA journal_mode=WAL")
                 db.execute("CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT)")
                 db.execute("CREATE TABLE IF NOT EXISTS vec (id INTEGER PRIMARY KEY, v BLOB)")
+                db.execute(
+                    "CREATE TABLE IF NOT EXISTS tokens (hash TEXT PRIMARY KEY, tokenizer TEXT, "
+                    "data BLOB)"
+                )
                 with db:
-                    db.execute(
-                        "INSERT OR IGNORE INTO meta VALUES ('model', ?), ('dimension', ?)",
-                        (self.model, str(self.dimension)),
-                    )
+                    if not db.execute("SELECT count(*) FROM meta").fetchone()[0]:  # a new file
+                        db.execute(
+                            "INSERT OR IGNORE INTO meta VALUES "
+                            "('model', ?), ('dimension', ?), ('dtype', ?)",
+                            (self.model, str(self.dimension), DTYPE),
+                        )
             except sqlite3.Error as exc:
                 raise StoreError(
                     f"cannot open the vector file {self.path} ({exc}); check that its folder "
@@ -122,6 +138,8 @@ class VectorFile:
                     f"的向量，不是 {self.model}（{self.dimension} 维）；请删除它（下次导入时重建）"
                     "或换一个 --store。",
                 )
+            # Files written before vectors were halved hold float32 and say no dtype.
+            self._dtype = np.dtype(meta.get("dtype", "float32"))
             self._db = db
         return self._db
 
@@ -150,18 +168,56 @@ class VectorFile:
                 part = keys[i : i + _VARS]
                 marks = ",".join("?" * len(part))
                 for key, blob in db.execute(f"SELECT id, v FROM vec WHERE id IN ({marks})", part):
-                    vec = np.frombuffer(blob, dtype=np.float32)
+                    vec = np.frombuffer(blob, dtype=self._dtype).astype(np.float32)
                     for h in by_key[key]:
                         out[h] = vec
         return out
 
     def put(self, vectors: Mapping[str, np.ndarray | list[float]]) -> None:
         """Store ``vectors`` (text hash -> vector) in one transaction."""
-        rows = [(key_of(h), np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()]
-        if not rows:
+        if not vectors:
             return
         with self._session() as db, db:
+            rows = [
+                (key_of(h), np.asarray(v, dtype=self._dtype).tobytes()) for h, v in vectors.items()
+            ]
             db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?)", rows)
+
+    def put_tokens(self, tokenizer: str, tokens: Mapping[str, list[list[str]]]) -> None:
+        """Store the paragraphs' tokens of document versions (content hash -> tokens)."""
+        rows = [
+            (h, tokenizer, zlib.compress(json.dumps(t, ensure_ascii=False).encode(), 6))
+            for h, t in tokens.items()
+        ]
+        if rows:
+            with self._session() as db, db:
+                db.executemany("INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", rows)
+
+    def get_tokens(self, tokenizer: str, hashes: Iterable[str]) -> dict[str, list[list[str]]]:
+        """The stored tokens of document versions ``hashes`` made by ``tokenizer``."""
+        todo = list(hashes)
+        out: dict[str, list[list[str]]] = {}
+        if not todo or not self.path.exists():
+            return out
+        with self._session() as db:
+            for i in range(0, len(todo), _VARS):
+                part = todo[i : i + _VARS]
+                marks = ",".join("?" * len(part))
+                query = f"SELECT hash, data FROM tokens WHERE tokenizer = ? AND hash IN ({marks})"
+                for h, data in db.execute(query, [tokenizer, *part]):
+                    out[str(h)] = json.loads(zlib.decompress(data))
+        return out
+
+    def token_hashes(self) -> set[str]:
+        with self._session() as db:
+            return {str(h) for (h,) in db.execute("SELECT hash FROM tokens")}
+
+    def delete_tokens(self, hashes: Iterable[str]) -> None:
+        todo = list(hashes)
+        with self._session() as db, db:
+            for i in range(0, len(todo), _VARS):
+                part = todo[i : i + _VARS]
+                db.execute(f"DELETE FROM tokens WHERE hash IN ({','.join('?' * len(part))})", part)
 
     def keys(self) -> set[int]:
         with self._session() as db:

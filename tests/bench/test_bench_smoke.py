@@ -46,6 +46,7 @@ def test_bench_size_one_writes_json_markdown_and_plots(
     ours = row["ours"]
     # Every unit is embedded (18 paragraphs + 55 sentences), paragraphs alone indexed.
     assert (ours["chunks"], ours["texts_embedded"]) == (18, 73)
+    assert ours["cold_ask_after_change_s"] > 0  # the first process after an ingest, apart
     assert ours["reingest_unchanged_embedded"] == 0  # nothing new: nothing embedded again
     assert ours["reingest_one_changed_embedded"] >= 1
     for key in REQUIRED:

@@ -402,7 +402,7 @@ def test_gc_moves_an_older_stores_vectors_and_drops_its_sentence_chunks(store: I
     assert _ids(store.chunks_collection) == _paragraph_ids(speech)
     assert store.vector_file.keys() == _keys(speech)
     moved = store.vector_file.get(vectors)
-    assert all(moved[h] == pytest.approx(v) for h, v in vectors.items())
+    assert all(moved[h] == pytest.approx(v, abs=2e-4) for h, v in vectors.items())  # float16
     again = gc(settings)
     assert (again.orphan_chunks, again.unused_vectors, again.moved_vectors) == (0, 0, 0)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import multiprocessing
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -82,3 +83,43 @@ def test_where_the_file_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     server = Settings(store=tmp_path / "store", chroma_url="http://127.0.0.1:9/")
     path = vectorfile.path_for(server, "k")
     assert path.parent.parent == tmp_path / "xdg" / "speechqa" and path.name == "vectors-k.sqlite3"
+
+
+def test_tokens_round_trip_per_tokenizer(tmp_path: Path) -> None:
+    file = VectorFile(tmp_path / "v.sqlite3", "m", 4)
+    assert file.get_tokens("jieba-a", ["h1"]) == {}
+    file.put_tokens("jieba-a", {"h1": [["全面", "从严"], []], "h2": [["治党"]]})
+    assert file.get_tokens("jieba-a", ["h1", "h3"]) == {"h1": [["全面", "从严"], []]}
+    assert file.get_tokens("jieba-b", ["h1", "h2"]) == {}  # another tokenizer's are not used
+    assert file.token_hashes() == {"h1", "h2"}
+    file.delete_tokens(["h1"])
+    assert file.token_hashes() == {"h2"}
+
+
+def test_vectors_are_kept_at_half_precision(tmp_path: Path) -> None:
+    file = VectorFile(tmp_path / "v.sqlite3", "m", 384)
+    rng = np.random.default_rng(0)
+    vec = rng.normal(size=384).astype(np.float32)
+    vec /= np.linalg.norm(vec)
+    file.put({_h("甲"): vec})
+    back = file.get([_h("甲")])[_h("甲")]
+    assert back.dtype == np.float32
+    assert np.abs(back - vec).max() < 2e-4
+    assert abs(float(np.dot(back, vec)) - 1.0) < 1e-4  # a cosine moves by about 1e-4 at most
+    file.close()
+    with sqlite3.connect(tmp_path / "v.sqlite3") as db:  # two bytes a number
+        assert db.execute("SELECT length(v) FROM vec").fetchall() == [(384 * 2,)]
+
+
+def test_a_file_written_before_half_precision_reads_as_float32(tmp_path: Path) -> None:
+    path = tmp_path / "v.sqlite3"
+    vec = np.array([0.1, 0.2, 0.3, 0.4], dtype=np.float32)
+    with sqlite3.connect(path) as db:  # as the first vector files were written
+        db.execute("CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT)")
+        db.execute("CREATE TABLE vec (id INTEGER PRIMARY KEY, v BLOB)")
+        db.execute("INSERT INTO meta VALUES ('model', 'm'), ('dimension', '4')")
+        db.execute("INSERT INTO vec VALUES (?, ?)", (vectorfile.key_of(_h("甲")), vec.tobytes()))
+    file = VectorFile(path, "m", 4)
+    assert file.get([_h("甲")])[_h("甲")].tolist() == vec.tolist()
+    file.put({_h("乙"): vec})  # and goes on writing float32
+    assert file.get([_h("乙")])[_h("乙")].tolist() == vec.tolist()
