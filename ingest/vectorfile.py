@@ -213,22 +213,22 @@ class VectorFile:
             return {str(h) for (h,) in db.execute("SELECT hash FROM tokens")}
 
     def delete_tokens(self, hashes: Iterable[str]) -> None:
-        todo = list(hashes)
-        with self._session() as db, db:
-            for i in range(0, len(todo), _VARS):
-                part = todo[i : i + _VARS]
-                db.execute(f"DELETE FROM tokens WHERE hash IN ({','.join('?' * len(part))})", part)
+        self._delete("DELETE FROM tokens WHERE hash IN", list(hashes))
 
     def keys(self) -> set[int]:
         with self._session() as db:
             return {int(k) for (k,) in db.execute("SELECT id FROM vec")}
 
     def delete(self, keys: Iterable[int]) -> None:
-        todo = list(keys)
+        self._delete("DELETE FROM vec WHERE id IN", list(keys))
+
+    def _delete(self, statement: str, todo: list[int] | list[str]) -> None:
+        """``statement`` (a DELETE … IN) over ``todo``, a page of keys at a time, in one
+        transaction."""
         with self._session() as db, db:
             for i in range(0, len(todo), _VARS):
                 part = todo[i : i + _VARS]
-                db.execute(f"DELETE FROM vec WHERE id IN ({','.join('?' * len(part))})", part)
+                db.execute(f"{statement} ({','.join('?' * len(part))})", part)
 
     def count(self) -> int:
         if not self.path.exists():

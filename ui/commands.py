@@ -89,8 +89,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ),
         flush=True,
     )
-    # `kill`, `docker stop` and systemd send SIGTERM: stop as cleanly as on Ctrl-C.
+    # `kill`, `docker stop` and systemd send SIGTERM: stop as cleanly as on Ctrl-C. SIGINT
+    # too, explicitly: a process started with SIGINT ignored (a background job of a
+    # script) inherits that, and Python then leaves Ctrl-C / `kill -INT` ignored.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         while True:
             time.sleep(0.5)
