@@ -145,11 +145,26 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# A unit's key: the first 16 hex digits of its text's hash, the last part of its chunk
+# id and (as a 64-bit int) its row in the vector file.
+KEY_DIGITS = 16
+
+
+def unit_key(text: str, start: int, end: int) -> str:
+    """The key of the unit ``text[start:end]`` (a paragraph or sentence of a document)."""
+    return content_hash(text[start:end])[:KEY_DIGITS]
+
+
+def key_in(chunk_id: str) -> str:
+    """The unit key a chunk id ends with."""
+    return chunk_id.rsplit(":", 1)[-1]
+
+
 def _chunk(p: Paragraph, level: str, start: int, end: int, text: str) -> Chunk:
     body = text[start:end]
     h = content_hash(body)
     return Chunk(
-        id=f"{p.doc_id}:{p.n}:{level}:{h[:16]}",
+        id=f"{p.doc_id}:{p.n}:{level}:{h[:KEY_DIGITS]}",
         doc_id=p.doc_id,
         n=p.n,
         level=level[0],

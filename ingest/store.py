@@ -54,7 +54,7 @@ from speechqa.text import tokenize, tokenizer_key
 from . import vectorfile
 from .embed import SpeechEmbeddings
 from .lock import writes
-from .parse import Chunk, ParsedDocument, parse
+from .parse import KEY_DIGITS, Chunk, ParsedDocument, key_in, parse
 from .vectorfile import VectorFile
 
 SCHEMA_VERSION = "1"
@@ -545,13 +545,13 @@ class Index:
         hashes = sorted({c.text_hash for c in chunks})
         by_hash = dict(self.vector_file.get(hashes))
         # Vectors the file lacks but the store kept before it: moved into the file.
-        wanted = {h[:16]: h for h in hashes if h not in by_hash}
+        wanted = {h[:KEY_DIGITS]: h for h in hashes if h not in by_hash}
         moved = self._legacy_vectors(list(wanted.values()))
         # Stores written before any cache have vectors only in chunks; a changed
         # document's own old chunks carry the hash prefix in their ids.
-        old = [cid for cid in existing if cid.rsplit(":", 1)[-1] in wanted]
+        old = [cid for cid in existing if key_in(cid) in wanted]
         for cid, vec in self.vectors_of(old).items():
-            moved.setdefault(wanted[cid.rsplit(":", 1)[-1]], np.asarray(vec, dtype=np.float32))
+            moved.setdefault(wanted[key_in(cid)], np.asarray(vec, dtype=np.float32))
         by_hash.update(moved)
         todo: dict[str, str] = {}
         for c in chunks:
@@ -559,6 +559,21 @@ class Index:
                 todo.setdefault(c.text_hash, c.text)
         if progress:
             progress(len(chunks) - len(todo))
+        by_hash.update(self._embed(todo, progress))
+        self.vector_file.put(moved)
+        return Index._Vectors(by_hash=by_hash, fresh=set(todo))
+
+    def _embed(
+        self,
+        todo: dict[str, str],
+        progress: Callable[[int], None] | None = None,
+        keep_going: bool = False,
+    ) -> dict[str, np.ndarray]:
+        """Embed ``todo`` (hash -> text) a batch at a time, each batch into the vector
+        file before any chunk uses it (a crash costs no embedding already done on the
+        retry). ``keep_going``: a file that cannot be written (a read-only store) is
+        no error; the vectors are still returned."""
+        out: dict[str, np.ndarray] = {}
         items = list(todo.items())
         batch = max(1, self.settings.embedder.batch_size)
         for i in range(0, len(items), batch):
@@ -567,14 +582,15 @@ class Index:
             fresh = {
                 h: np.asarray(v, dtype=np.float32) for (h, _), v in zip(part, vecs, strict=True)
             }
-            by_hash.update(fresh)
-            # Into the file before any chunk uses them, a batch at a time: a crash
-            # costs no embedding already done on the retry.
-            self.vector_file.put(fresh)
+            out.update(fresh)
+            try:
+                self.vector_file.put(fresh)
+            except StoreError:
+                if not keep_going:
+                    raise
             if progress:
                 progress(len(part))
-        self.vector_file.put(moved)
-        return Index._Vectors(by_hash=by_hash, fresh=set(todo))
+        return out
 
     def _legacy_vectors(self, hashes: list[str]) -> dict[str, np.ndarray]:
         """Vectors of ``hashes`` in the ``sq-vectors`` collection of older stores."""
@@ -597,14 +613,7 @@ class Index:
         by_hash = self.vector_file.get(h for h, _ in units)
         todo = {h: t for h, t in units if h not in by_hash}
         if todo:
-            items = list(todo.items())
-            vecs = self.embeddings.embed_documents([t for _, t in items])
-            fresh = {
-                h: np.asarray(v, dtype=np.float32) for (h, _), v in zip(items, vecs, strict=True)
-            }
-            by_hash.update(fresh)
-            with contextlib.suppress(StoreError):  # a read-only store still answers
-                self.vector_file.put(fresh)
+            by_hash.update(self._embed(todo, keep_going=True))  # a read-only store answers
         return by_hash
 
     # ---- reading ---------------------------------------------------------

@@ -48,6 +48,8 @@ import numpy as np
 from speechqa.errors import EmbedderMismatchError, StoreError
 from speechqa.settings import Settings
 
+from .parse import KEY_DIGITS
+
 _VARS = 900
 DTYPE = "float16"  # how new files store vectors  # keys per query: under SQLite's historical limit of 999 variables
 
@@ -68,7 +70,7 @@ def path_for(settings: Settings, embedder_key: str) -> Path:
 
 def key_of(text_hash: str) -> int:
     """The row id of a text: its hash's first 16 hex digits as a signed 64-bit int."""
-    return int.from_bytes(bytes.fromhex(text_hash[:16]), "big", signed=True)
+    return int.from_bytes(bytes.fromhex(text_hash[:KEY_DIGITS]), "big", signed=True)
 
 
 def hex_of(key: int) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.parse import Paragraph, ParsedDocument, content_hash
+from ingest.parse import Paragraph, ParsedDocument, unit_key
 from ingest.store import SearchStore
 from speechqa.text import split_sentences, tokenize
 
@@ -55,7 +55,10 @@ class Corpus:
             docs={d.doc_id: d for d in docs},
             paragraphs=paragraphs,
             evidence=evidence,
-            chunk_keys=[c.id.rsplit(":", 1)[1] for d in docs for c in d.index_chunks()],
+            # From the paragraphs' spans alone: building every chunk of every document
+            # (sentences split and hashed) only to read the paragraphs' keys cost time,
+            # and the chunks stayed cached on the documents the corpus keeps.
+            chunk_keys=[unit_key(d.text, p.start, p.end) for d in docs for p in d.paragraphs],
         )
         corpus._pos = {(p.doc_id, p.n): i for i, p in enumerate(paragraphs)}
         corpus._index(tokens or {})
@@ -140,4 +143,4 @@ class Corpus:
 def _sentences(own: str, text: str, start: int) -> tuple[tuple[int, int, str], ...]:
     # As ingest.parse cuts sentence chunks: spans of the paragraph's own text,
     # their text from the document's. Cached: retrieval and answering both ask.
-    return tuple((s, e, content_hash(text[s:e])[:16]) for s, e in split_sentences(own, start))
+    return tuple((s, e, unit_key(text, s, e)) for s, e in split_sentences(own, start))

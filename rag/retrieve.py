@@ -85,7 +85,7 @@ class HybridSearch:
         owners: list[tuple[str, int]] = []
         for key, sim in owned[:want]:
             p = self.corpus.paragraph(*key)
-            if p is None or p.kind not in EVIDENCE_KINDS or key in best:
+            if p is None or p.kind not in EVIDENCE_KINDS:
                 continue
             best[key] = sim
             spans = self.corpus.sentences(p)

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
-import threading
 import time
 from types import FrameType
-from typing import Any
 
 from speechqa.cli import settings_from_args
-
-CLOSE_TIMEOUT_S = 10.0  # longest a stopping server waits for its connections and threads
 
 
 def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -100,27 +95,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(say("讲话问答已停止。", "speechqa stopped."), file=sys.stderr)
     finally:
-        _close(demo)
+        demo.close()
     return 0
-
-
-def _close(demo: Any, timeout: float = CLOSE_TIMEOUT_S) -> None:
-    """Close the server, waiting at most ``timeout`` seconds: a graceful shutdown waits
-    for open connections (a browser tab's event stream) and once kept a stopped
-    server alive past 30 s. Whatever still runs then is cut off: answers are only
-    read, and every write (ingest, feedback) is transactional or a flushed line."""
-    closer = threading.Thread(target=demo.close, daemon=True)
-    closer.start()
-    closer.join(timeout)
-    deadline = time.monotonic() + timeout
-    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
-    for t in others:
-        if not t.daemon:
-            t.join(max(0.0, deadline - time.monotonic()))
-    if closer.is_alive() or any(t.is_alive() and not t.daemon for t in others):
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:

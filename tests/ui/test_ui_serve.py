@@ -21,7 +21,13 @@ pytestmark = pytest.mark.server
 
 
 class ServeProcess:
-    def __init__(self, store: Path, port: int, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Path,
+        port: int,
+        env: dict[str, str] | None = None,
+        ignore_sigint: bool = False,
+    ) -> None:
         self.port = port
         self.lines: queue.Queue[str] = queue.Queue()
         self.proc = subprocess.Popen(
@@ -31,6 +37,10 @@ class ServeProcess:
             text=True,
             encoding="utf-8",
             env=helpers.subprocess_env({"SPEECHQA_STORE": store, **(env or {})}),
+            # As a script's background job starts it: SIGINT ignored, inherited by exec.
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+            if ignore_sigint
+            else None,
         )
         threading.Thread(target=self._pump, daemon=True).start()
 
@@ -62,8 +72,8 @@ class ServeProcess:
 def serve_process(tmp_path: Path) -> Iterator[Callable[..., ServeProcess]]:
     started: list[ServeProcess] = []
 
-    def start(**env: str) -> ServeProcess:
-        p = ServeProcess(tmp_path / "store", free_port(), env)
+    def start(ignore_sigint: bool = False, **env: str) -> ServeProcess:
+        p = ServeProcess(tmp_path / "store", free_port(), env, ignore_sigint)
         started.append(p)
         return p
 
@@ -98,6 +108,16 @@ def test_serve_prints_its_url_and_requires_the_login(
     assert server.proc.stderr is not None
     err = server.proc.stderr.read()
     assert "Traceback" not in err and "讲话问答已停止" in err
+
+
+def test_ctrl_c_stops_a_server_started_with_sigint_ignored(
+    serve_process: Callable[..., ServeProcess],
+) -> None:
+    server = serve_process(ignore_sigint=True)
+    server.wait_for_line("speechqa is running")
+    assert server.stop() == 0  # SIGINT, not a kill after 30 s
+    assert server.proc.stderr is not None
+    assert "speechqa stopped." in server.proc.stderr.read()
 
 
 def test_busy_port_is_a_one_line_error(tmp_path: Path) -> None:
