@@ -30,7 +30,7 @@ from ingest.pipeline import prepare
 
 
 def test_baseline_chunks_map_to_the_paragraph_they_mostly_cover() -> None:
-    docs = build_corpus(14)  # every original (.txt, .md, .docx) and three variants
+    docs = build_corpus(len(documents()) + 3)  # every original (.txt, .md, .docx), 3 variants
     mapping = ParagraphMap(docs)
     chunks = make_splitter().create_documents(
         [d.text for d in docs], metadatas=[{"doc_id": d.doc_id} for d in docs]
@@ -58,7 +58,7 @@ def _q(qid: str, split: str, *gold: tuple[str, int]) -> Question:
 
 
 def test_recall_counts_a_variants_copy_per_split() -> None:
-    docs = build_corpus(14)  # the 11 originals and a variant of each of the first three
+    docs = build_corpus(len(documents()) + 3)  # the originals, a variant of the first three
     county = next(d for d in docs if d.original == "discipline-2024-county" and not d.is_original)
     bundled = next(d for d in docs if d.original == BASE_DOC_ID and not d.is_original)
     copy = county.origin.index(9) + 1  # where ¶9 of the county speech went in its variant
@@ -155,7 +155,7 @@ def test_seeded_vectors_stay_near_their_origin(e5_embeddings: Any, tmp_path: Pat
     again = SeededVectors.embed_originals(e5_embeddings, small, cache_dir=tmp_path)
     assert again.seconds_per_text == seeds.seconds_per_text
     assert all(np.array_equal(again.exact[t], v) for t, v in seeds.exact.items())
-    docs = build_corpus(22)
+    docs = build_corpus(2 * len(documents()))  # a variant of every original
     for o in small:
         variant = next(d for d in docs if d.original == o.doc_id and not d.is_original)
         parsed = prepare(variant.loaded())

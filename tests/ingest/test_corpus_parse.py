@@ -132,6 +132,12 @@ E1 = "一、客观认识2024年全市经济工作取得的成效"
 E2 = "二、准确把握当前经济发展面临的形势"
 E4 = "四、聚焦重点、精准发力，扎实抓好2025年经济工作重点任务"
 E5 = "五、以过硬作风推动各项决策部署落地见效"
+EC1 = "一、正视成绩和差距，进一步增强建设美丽岚州的信心和紧迫感"
+EC2 = "二、聚焦重点攻坚，持续深入打好污染防治攻坚战"
+H1 = "一、2023年全市卫生健康工作回顾"
+H3 = "三、扎实抓好2024年重点任务"
+B1 = "一、正视成绩和差距，增强优化营商环境的紧迫感"
+B3 = "三、突出重点领域，打好六场攻坚战"
 EXPECTED: dict[str, list[tuple[int, str, str]]] = {
     "speech-2023-party-discipline": [
         (1, "salutation", ""),
@@ -286,6 +292,65 @@ EXPECTED: dict[str, list[tuple[int, str, str]]] = {
         (135, "body", _s(E5, "第一，要加强党对经济工作的领导")),
         (142, "body", ""),
     ],
+    # The six documents of 2026-12-03 (held-out): read off the documents, not the parser.
+    "ecology-2024-conference": [
+        (1, "title", ""),
+        (2, "byline", ""),  # 中共岚州市委书记　郑立群
+        (3, "byline", ""),  # （2024年3月14日）
+        (4, "salutation", ""),
+        (6, "heading", EC1),
+        (16, "body", _s(EC2, "第一，持续深入打好蓝天保卫战")),
+        (27, "body", ""),
+    ],
+    "health-2024-report": [
+        (1, "title", ""),
+        (3, "byline", ""),  # 澄州市卫生健康委员会党组书记、主任　周慧敏
+        (4, "salutation", ""),
+        (8, "body", _s(H1, "（一）医疗服务能力稳步提升")),  # heading and text on one line
+        (18, "heading", _s(H3, "（一）以紧密型医联体建设为抓手，推动分级诊疗落地见效")),
+        (21, "body", _s(H3, "（二）推动优质医疗资源扩容下沉")),
+        (37, "body", ""),
+    ],
+    "eldercare-2024-plan": [
+        (1, "title", ""),
+        (2, "byline", ""),  # issuing office, document number and date
+        (3, "body", ""),
+        (6, "heading", "一、总体要求"),
+        (8, "body", _s("一、总体要求", "（二）主要目标")),
+        (12, "body", _s("二、主要任务", "3.推进老年助餐服务")),
+        (20, "heading", "三、保障措施"),
+    ],
+    "laborday-2024-ceremony": [
+        (1, "title", ""),
+        (2, "byline", ""),  # 桐岭市人民政府市长　程立衡
+        (4, "salutation", ""),  # 同志们、朋友们：
+        (18, "body", "第一，希望大家做敢闯敢干的奋斗者"),
+        (28, "body", ""),
+    ],
+    "bizenv-2024-mobilization": [
+        (1, "title", ""),  # the only "# " line
+        (2, "byline", ""),
+        (3, "salutation", ""),
+        (5, "heading", B1),
+        (7, "body", _s(B1, "一是审批服务明显提速")),
+        (22, "body", _s(B3, "（二）打好“一窗通办”攻坚战")),  # a "- " bullet line
+        (39, "body", ""),
+    ],
+    "transport-2024-pressconf": [
+        (1, "title", ""),
+        (10, "body", "一是加快轨道交通建设"),
+        (14, "body", ""),  # a reporter's question: under no point of the statement
+        (30, "body", ""),
+    ],
+}
+# What the parser gets wrong on documents it was never tuned on (held-out: a known limit,
+# reported, never fixed by looking at them): 同志们、朋友们： is not taken for a salutation,
+# and a press conference's questions and answers stay in the section of the statement's
+# last "三是…" paragraph.
+KNOWN_MISPARSES = {
+    ("laborday-2024-ceremony", 4),
+    ("transport-2024-pressconf", 14),
+    ("transport-2024-pressconf", 30),
 }
 
 
@@ -293,15 +358,23 @@ def test_every_document_has_expectations() -> None:
     assert set(EXPECTED) == set(DOCUMENTS)
 
 
+def _kind_and_section(doc_id: str, n: int) -> tuple[int, str, str]:
+    p = parsed(doc_id).paragraph(n)
+    assert p is not None
+    return (p.n, p.kind, p.section)
+
+
 @pytest.mark.parametrize("doc_id", sorted(EXPECTED))
 def test_kinds_and_sections(doc_id: str) -> None:
-    doc = parsed(doc_id)
-    got = []
-    for n, _, _ in EXPECTED[doc_id]:
-        p = doc.paragraph(n)
-        assert p is not None
-        got.append((p.n, p.kind, p.section))
-    assert got == EXPECTED[doc_id]
+    expected = [e for e in EXPECTED[doc_id] if (doc_id, e[0]) not in KNOWN_MISPARSES]
+    assert [_kind_and_section(doc_id, n) for n, _, _ in expected] == expected
+
+
+@pytest.mark.xfail(strict=True, reason="a known misparse of a held-out document")
+@pytest.mark.parametrize(("doc_id", "n"), sorted(KNOWN_MISPARSES))
+def test_known_misparses(doc_id: str, n: int) -> None:
+    [expected] = [e for e in EXPECTED[doc_id] if e[0] == n]
+    assert _kind_and_section(doc_id, n) == expected
 
 
 @pytest.mark.parametrize("doc_id", sorted(DOCUMENTS))
