@@ -96,14 +96,11 @@ class Chunk:
     text_hash: str
 
     def metadata(self) -> dict[str, str | int]:
-        return {
-            "doc_id": self.doc_id,
-            "n": self.n,
-            "level": self.level,
-            "start": self.start,
-            "end": self.end,
-            "text_hash": self.text_hash,
-        }
+        """What the index stores beside the vector: the document, for filtering by it.
+        Everything else is in the id (document, ¶, level, text hash) or in the corpus
+        (the text, its span); Chroma keeps every metadata key as a row with an index, and
+        a text also in its full-text index, so each one more would cost on every chunk."""
+        return {"doc_id": self.doc_id}
 
 
 @dataclass(frozen=True)

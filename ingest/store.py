@@ -1,7 +1,10 @@
-"""The index: Chroma through langchain-chroma, one pair of collections per embedder.
+"""The index: Chroma, one pair of collections per embedder.
 
 * ``sq-chunks-<embedder>``: paragraph chunks with their vectors: what the dense
-  search searches.
+  search searches. A chunk record is its id (document, ¶, level and text hash), its
+  vector and its document id (for filtering), no text: the texts are the document
+  records', and Chroma would keep a second copy of each with a full-text index.
+  LangChain users search through :class:`rag.retriever.HybridRetriever`.
 * ``sq-docs-<embedder>``: one record per document holding its full text.
 
 Beside them, the vector file (:mod:`ingest.vectorfile`): one vector per distinct
@@ -92,7 +95,6 @@ class SearchStore(Protocol):
         query_vector: list[float],
         k: int,
         doc_ids: list[str] | None = None,
-        level: str | None = None,
     ) -> list[tuple[str, float]]: ...
 
     def unit_vectors(self, units: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]: ...
@@ -249,7 +251,6 @@ class Index:
             "schema": SCHEMA_VERSION,
         }
         self._meta = meta
-        self._vectors: Any = None
         self.vector_file = VectorFile(
             vectorfile.path_for(settings, key), embeddings.model_name, embeddings.dimension
         )
@@ -284,23 +285,6 @@ class Index:
                 zh=f"集合 sq-chunks-{key} 是用 {have.get('model')}（{have.get('dimension')} 维）"
                 f"建的，不是 {meta['model']}（{meta['dimension']} 维）；请导入到另一个 --store。",
             )
-
-    @property
-    def vectors(self) -> Any:
-        """The chunk collection as a LangChain vector store (``langchain_chroma.Chroma``),
-        for LangChain users: ``index.vectors.similarity_search(...)``. Built on first use,
-        so answering a question never imports langchain_chroma."""
-        if self._vectors is None:
-            from langchain_chroma import Chroma
-
-            self._vectors = Chroma(
-                collection_name=self._chunks.name,
-                embedding_function=self.embeddings,
-                client=self.client,
-                collection_metadata=self._meta,
-                collection_configuration={"hnsw": {"space": "cosine"}},
-            )
-        return self._vectors
 
     @property
     def chunks_collection(self) -> Any:
@@ -456,7 +440,6 @@ class Index:
                 col.upsert(
                     ids=[c.id for c in part],
                     embeddings=[vectors.by_hash[c.text_hash] for c in part],
-                    documents=[c.text for c in part],
                     metadatas=[c.metadata() for c in part],
                 )
         self.vector_file.put_tokens(tokenizer_key(), {i.doc.hash: i.tokens() for i in todo})
@@ -623,7 +606,6 @@ class Index:
         query_vector: list[float],
         k: int,
         doc_ids: list[str] | None = None,
-        level: str | None = None,
     ) -> list[tuple[str, float]]:
         """Top-k chunks by cosine similarity: (chunk id, similarity). No metadata:
         fetching it for every hit was most of a query's time at 1,000 documents,
@@ -631,12 +613,7 @@ class Index:
 
         Without a filter Chroma searches its HNSW index directly; a metadata filter
         makes it pre-filter, which costs far more on a large collection."""
-        clauses: list[dict[str, Any]] = []
-        if level:
-            clauses.append({"level": level})
-        if doc_ids:
-            clauses.append({"doc_id": {"$in": doc_ids}})
-        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
+        where = {"doc_id": {"$in": doc_ids}} if doc_ids else None
         # No count() first: Chroma returns fewer hits when it has fewer, and the
         # extra round trip cost 7% of retrieval at 1,000 documents.
         got = self.chunks_collection.query(

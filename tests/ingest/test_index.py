@@ -135,17 +135,23 @@ def test_chroma_never_gets_a_default_embedding_function(bundled_index: Index) ->
         # Nothing persisted ("legacy"); Chroma's own default would read
         # {"type": "known", "name": "default", ...} and be used by any later client.
         assert collection.configuration_json.get("embedding_function") in (None, {"type": "legacy"})
-    # A LangChain search embeds the query with our model (the default one would raise).
-    hits = bundled_index.vectors.similarity_search("问题线索和函询", k=3, filter={"level": "p"})
-    assert len(hits) == 3
-    assert all(h.metadata["doc_id"] == SPEECH_ID for h in hits)
+
+
+def test_chunk_records_hold_a_vector_and_their_document_only(bundled_index: Index) -> None:
+    """No second copy of the text (and of Chroma's full-text index over it) in the
+    index: the id carries ¶, level and hash; the metadata the document to filter by."""
+    got = bundled_index.chunks_collection.get(include=["documents", "metadatas", "embeddings"])
+    assert len(got["ids"]) == 18
+    assert all(d is None for d in got["documents"])
+    assert all(m == {"doc_id": SPEECH_ID} for m in got["metadatas"])
+    assert all(len(v) == 384 for v in got["embeddings"])
 
 
 def test_dense_search_finds_a_paragraph_by_its_own_vector(bundled_index: Index) -> None:
     p8 = bundled_index.get(SPEECH_ID).paragraph(8)
     assert p8 is not None
     query = bundled_index.embeddings.embed_documents([p8.text])[0]
-    hits = bundled_index.dense(query, k=3, doc_ids=[SPEECH_ID], level="p")
+    hits = bundled_index.dense(query, k=3, doc_ids=[SPEECH_ID])
     cid, similarity = hits[0]
     assert cid.startswith(f"{SPEECH_ID}:8:p:")
     assert similarity == pytest.approx(1.0, abs=1e-3)
@@ -204,9 +210,9 @@ def test_changed_document_replaces_only_what_changed(
     assert summary.skipped == len(new_doc.chunks()) - 2
     assert _chunk_ids(index, SPEECH_ID) == new_ids
     assert index.chunks_collection.get(ids=sorted(old_ids - new_ids))["ids"] == []
-    texts = index.chunks_collection.get(where={"doc_id": SPEECH_ID}, include=["documents"])[
-        "documents"
-    ]
+    # The index keeps ids and vectors; the texts are the parsed document's.
+    by_id = {c.id: c.text for c in new_doc.index_chunks()}
+    texts = [by_id[i] for i in _chunk_ids(index, SPEECH_ID)]
     assert not any(OLD_SENTENCE in t for t in texts)
     assert sum(NEW_SENTENCE in t for t in texts) == 1
     # Both changed texts have their vectors; the old texts' stay (the cache).

